@@ -1,0 +1,1 @@
+//! Micro-benchmarks and the cluster harness live under `benches/`.

@@ -1,0 +1,8 @@
+//! The clusterbus reference node: the Redis 7.0 cluster bus codec, a sans-IO
+//! protocol core, its scheduler and nodes.conf persistence.
+pub mod codec;
+pub mod config;
+pub mod core;
+pub mod scheduler;
+pub mod sim;
+pub mod slots;

@@ -1,0 +1,1 @@
+//! Which timer events are due, given `now` and the core.

@@ -1,0 +1,1 @@
+//! An in-memory cluster of cores for tests: virtual clock, faulty network.

@@ -1,0 +1,1 @@
+//! CRC16 key hashing to slots, and node ids.

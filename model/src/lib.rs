@@ -1,0 +1,1 @@
+//! The clusterbus model.
