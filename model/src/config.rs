@@ -1,0 +1,227 @@
+//! Named configurations: how many masters and replicas, how the cluster starts,
+//! which faults may happen and how often, and the bounds that make the state
+//! space finite. Also the seeded bugs, each of which breaks one rule.
+
+use crate::message::{Epoch, NodeIx};
+use serde::Serialize;
+
+/// How the nodes start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Start {
+    /// Every node knows only itself; the operator's `CLUSTER MEET`s are pending.
+    Strangers,
+    /// A formed cluster: everyone knows everyone, views agree, distinct configEpochs.
+    Formed,
+}
+
+/// One configuration of the model.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelCfg {
+    pub name: &'static str,
+    pub masters: u8,
+    /// `replicas[k]` is the master (index) of replica `masters + k`.
+    pub replicas: Vec<NodeIx>,
+    pub start: Start,
+    /// `CLUSTER MEET from to` commands the operator issues (for `Start::Strangers`).
+    pub meets: Vec<(NodeIx, NodeIx)>,
+    /// Nodes that may crash (and restart).
+    pub crashable: Vec<NodeIx>,
+    pub max_crashes: u8,
+    pub max_link_breaks: u8,
+    /// No election may push a currentEpoch past this.
+    pub max_epoch: Epoch,
+    /// Messages one directed link may hold; states beyond are not explored.
+    pub max_queue: usize,
+    /// Messages in flight on all links together; states beyond are not explored.
+    pub max_in_flight: usize,
+    /// Steps from the initial state; the check covers every behaviour this long.
+    pub max_depth: usize,
+    /// Whether nodes may time out a peer that is up and reachable (a slow
+    /// network). Without it, NodeTimeout needs the peer down or the link broken.
+    pub spurious_timeouts: bool,
+    /// Whether failure reports may expire (2·NT without renewal).
+    pub report_expiry: bool,
+    /// Whether the old master's return as a replica fits in the depth bound
+    /// (its Sometimes property is then required).
+    pub rejoin_in_reach: bool,
+    pub bug: Option<Bug>,
+}
+
+/// A seeded bug: a switch that breaks exactly one rule, so tests can show the
+/// checker catches it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Bug {
+    /// A master replies AUTH_ACK before lastVoteEpoch is on disk; a crash forgets the vote.
+    VoteNotPersisted,
+    /// FAIL is declared with a single failure report instead of size/2+1.
+    FailOnMinority,
+    /// A master votes without checking lastVoteEpoch.
+    VoteIgnoresLastVoteEpoch,
+    /// A replica counts an AUTH_ACK from an earlier election towards the current one.
+    StaleAckCounted,
+    /// Masters with equal configEpochs never resolve the collision.
+    NoCollisionHandling,
+    /// A replica starts an election when its master is only PFAIL.
+    ElectionOnPfail,
+}
+
+impl Bug {
+    pub const ALL: [Bug; 6] = [
+        Bug::VoteNotPersisted,
+        Bug::FailOnMinority,
+        Bug::VoteIgnoresLastVoteEpoch,
+        Bug::StaleAckCounted,
+        Bug::NoCollisionHandling,
+        Bug::ElectionOnPfail,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Bug::VoteNotPersisted => "vote-not-persisted",
+            Bug::FailOnMinority => "fail-on-minority",
+            Bug::VoteIgnoresLastVoteEpoch => "vote-ignores-last-vote-epoch",
+            Bug::StaleAckCounted => "stale-ack-counted",
+            Bug::NoCollisionHandling => "no-collision-handling",
+            Bug::ElectionOnPfail => "election-on-pfail",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Bug> {
+        Bug::ALL.into_iter().find(|b| b.name() == name)
+    }
+
+    /// The configuration in which this bug shows.
+    pub fn config(self) -> &'static str {
+        match self {
+            Bug::VoteNotPersisted => "crash-restart-3m2r",
+            Bug::FailOnMinority => "failover-3m1r",
+            Bug::VoteIgnoresLastVoteEpoch => "failover-3m2r",
+            Bug::StaleAckCounted => "retry-3m1r",
+            Bug::NoCollisionHandling => "handshake-3",
+            Bug::ElectionOnPfail => "failover-3m1r",
+        }
+    }
+
+    /// What the bug breaks, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Bug::VoteNotPersisted => "a master replies AUTH_ACK before lastVoteEpoch is fsynced",
+            Bug::FailOnMinority => "FAIL is declared on one failure report",
+            Bug::VoteIgnoresLastVoteEpoch => "a master votes twice in one epoch",
+            Bug::StaleAckCounted => "an AUTH_ACK of an earlier election is counted",
+            Bug::NoCollisionHandling => "equal configEpochs are never resolved",
+            Bug::ElectionOnPfail => "a replica runs for a master that is only PFAIL",
+        }
+    }
+}
+
+impl ModelCfg {
+    pub fn node_count(&self) -> usize {
+        self.masters as usize + self.replicas.len()
+    }
+
+    /// The master of node `n` in the initial configuration.
+    pub fn initial_master(&self, n: NodeIx) -> Option<NodeIx> {
+        n.checked_sub(self.masters)
+            .map(|k| self.replicas[k as usize])
+    }
+
+    /// Majority of the masters that own slots: `size/2 + 1` (the model's
+    /// cluster always has one shard per initial master).
+    pub fn quorum(&self) -> usize {
+        self.masters as usize / 2 + 1
+    }
+
+    pub fn with_bug(mut self, bug: Option<Bug>) -> Self {
+        self.bug = bug;
+        self
+    }
+
+    /// The configurations `check --all` runs, in order.
+    pub fn all() -> Vec<ModelCfg> {
+        [
+            "handshake-3",
+            "failover-3m1r",
+            "failover-3m2r",
+            "crash-restart-3m1r",
+        ]
+        .into_iter()
+        .filter_map(ModelCfg::named)
+        .collect()
+    }
+
+    /// The configuration `check` runs when none is named.
+    pub const DEFAULT: &'static str = "failover-3m1r";
+
+    /// Every configuration by name, including those only seeded bugs use.
+    pub fn named(name: &str) -> Option<ModelCfg> {
+        let formed = |name, replicas: Vec<NodeIx>| ModelCfg {
+            name,
+            masters: 3,
+            replicas,
+            start: Start::Formed,
+            meets: vec![],
+            crashable: vec![0],
+            max_crashes: 1,
+            max_link_breaks: 0,
+            max_epoch: 5,
+            max_queue: 1,
+            max_in_flight: 2,
+            max_depth: 24,
+            spurious_timeouts: false,
+            report_expiry: false,
+            rejoin_in_reach: true,
+            bug: None,
+        };
+        let cfg = match name {
+            "handshake-3" => ModelCfg {
+                name: "handshake-3",
+                masters: 3,
+                replicas: vec![],
+                start: Start::Strangers,
+                meets: vec![(0, 1), (0, 2)],
+                crashable: vec![],
+                max_crashes: 0,
+                max_link_breaks: 1,
+                max_epoch: 3,
+                max_queue: 2,
+                max_in_flight: 99,
+                max_depth: 999,
+                spurious_timeouts: false,
+                report_expiry: false,
+                rejoin_in_reach: false,
+                bug: None,
+            },
+            "failover-3m1r" => formed("failover-3m1r", vec![0]),
+            "failover-3m2r" => ModelCfg {
+                max_epoch: 4,
+                max_in_flight: 3,
+                max_depth: 18,
+                rejoin_in_reach: false,
+                ..formed("failover-3m2r", vec![0, 0])
+            },
+            "crash-restart-3m1r" => ModelCfg {
+                crashable: vec![0, 1],
+                max_crashes: 2,
+                max_depth: 18,
+                ..formed("crash-restart-3m1r", vec![0])
+            },
+            "retry-3m1r" => ModelCfg {
+                max_in_flight: 3,
+                max_depth: 18,
+                rejoin_in_reach: false,
+                ..formed("retry-3m1r", vec![0])
+            },
+            "crash-restart-3m2r" => ModelCfg {
+                crashable: vec![0, 1],
+                max_crashes: 2,
+                max_epoch: 4,
+                max_in_flight: 4,
+                max_depth: 20,
+                ..formed("crash-restart-3m2r", vec![0, 0])
+            },
+            _ => return None,
+        };
+        Some(cfg)
+    }
+}

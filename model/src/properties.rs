@@ -1,0 +1,233 @@
+//! What the checker proves. Every Always property has a Sometimes partner that
+//! shows the situation it guards does arise, so "held" is never vacuous.
+
+use crate::config::Start;
+use crate::message::NodeIx;
+use crate::state::State;
+use crate::step;
+use crate::Action;
+use crate::ClusterModel;
+use stateright::Property;
+
+/// The properties of a model, by configuration.
+pub fn properties(model: &ClusterModel) -> Vec<Property<ClusterModel>> {
+    let mut props = vec![
+        Property::always("at most one winner per epoch", one_winner_per_epoch),
+        Property::always("at most one vote per master and epoch", one_vote_per_epoch),
+        Property::always("a winner had a quorum of votes", winners_had_quorum),
+        Property::always("FAIL only with a majority of reports", fail_needs_majority),
+        Property::always(
+            "no shard claimed twice with one configEpoch",
+            distinct_shard_claims,
+        ),
+        Property::always("currentEpoch never decreases", epochs_never_decrease),
+        Property::always("configEpoch at most currentEpoch", config_epoch_bounded),
+        Property::always("elections only for FAIL masters", elections_only_for_fail),
+    ];
+    match model.cfg.start {
+        Start::Strangers => props.extend([
+            Property::always(
+                "a quiet cluster is formed, with distinct configEpochs",
+                quiet_means_formed,
+            ),
+            Property::sometimes("handshake completes", handshake_complete),
+            Property::sometimes("a node is PFAIL", some_pfail),
+            Property::sometimes("a configEpoch collision is resolved", collision_resolved),
+        ]),
+        Start::Formed => props.extend([
+            Property::always("quiet cluster has failed over", quiet_means_failed_over),
+            Property::sometimes("a node is PFAIL", some_pfail),
+            Property::sometimes("a node is FAIL", some_fail),
+            Property::sometimes("a failover is won", failover_won),
+        ]),
+    }
+    if model.cfg.rejoin_in_reach {
+        props.push(Property::sometimes(
+            "old master rejoins as replica",
+            rejoined,
+        ));
+    }
+    props
+}
+
+fn one_winner_per_epoch(_: &ClusterModel, s: &State) -> bool {
+    let w = &s.ghost.wins;
+    w.iter()
+        .all(|a| w.iter().filter(|b| b.0 == a.0).count() == 1)
+}
+
+fn one_vote_per_epoch(_: &ClusterModel, s: &State) -> bool {
+    let v = &s.ghost.votes;
+    v.iter()
+        .all(|a| v.iter().filter(|b| b.0 == a.0 && b.1 == a.1).count() == 1)
+}
+
+fn winners_had_quorum(m: &ClusterModel, s: &State) -> bool {
+    s.ghost.wins.iter().all(|&(epoch, winner)| {
+        let votes = s
+            .ghost
+            .votes
+            .iter()
+            .filter(|v| v.0 == epoch && v.2 == winner)
+            .count();
+        votes >= m.cfg.quorum()
+    })
+}
+
+fn fail_needs_majority(_: &ClusterModel, s: &State) -> bool {
+    s.ghost
+        .fail_decisions
+        .iter()
+        .all(|&(_, _, reports, majority)| reports >= majority)
+}
+
+fn distinct_shard_claims(_: &ClusterModel, s: &State) -> bool {
+    let claims: Vec<_> = s
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.up)
+        .filter_map(|(i, n)| n.my_shard(i as NodeIx).map(|sh| (sh, n.config_epoch)))
+        .collect();
+    claims
+        .iter()
+        .all(|a| claims.iter().filter(|b| *b == a).count() == 1)
+}
+
+fn epochs_never_decrease(_: &ClusterModel, s: &State) -> bool {
+    s.nodes
+        .iter()
+        .zip(&s.ghost.epoch_high)
+        .all(|(n, h)| !n.up || n.current_epoch >= *h)
+}
+
+fn config_epoch_bounded(_: &ClusterModel, s: &State) -> bool {
+    s.nodes.iter().all(|n| n.config_epoch <= n.current_epoch)
+}
+
+fn elections_only_for_fail(_: &ClusterModel, s: &State) -> bool {
+    s.ghost.elections_without_fail == 0
+}
+
+/// Quiet: nothing in flight and no protocol step left to take — no MEET,
+/// no PING that would tell anyone anything, no timeout of a node that is down,
+/// no election to start or to give up. Only faults and timer noise remain.
+fn quiet(m: &ClusterModel, s: &State) -> bool {
+    if s.in_flight() > 0 {
+        return false;
+    }
+    let mut actions = Vec::new();
+    step::enabled(&m.cfg, s, &mut actions);
+    !actions.iter().any(|a| {
+        matches!(
+            a,
+            Action::Meet { .. }
+                | Action::SendPing { .. }
+                | Action::Deliver { .. }
+                | Action::NodeTimeout { .. }
+                | Action::ElectionDue { .. }
+                | Action::AuthTimeout { .. }
+        )
+    })
+}
+
+/// Bounded liveness of the handshake and of `clusterHandleConfigEpochCollision`:
+/// once a timely cluster is quiet, everyone knows everyone and no two masters
+/// share a configEpoch.
+fn quiet_means_formed(m: &ClusterModel, s: &State) -> bool {
+    if s.ghost.untimely || !quiet(m, s) {
+        return true;
+    }
+    let epochs: Vec<_> = s
+        .nodes
+        .iter()
+        .filter(|n| n.up && n.master.is_none())
+        .map(|n| n.config_epoch)
+        .collect();
+    handshake_complete(m, s)
+        && epochs
+            .iter()
+            .all(|e| epochs.iter().filter(|f| *f == e).count() == 1)
+}
+
+/// Bounded liveness of failover: once a timely cluster is quiet with a master
+/// down, a majority of masters up and one of its replicas up, one of its
+/// replicas serves its shard in every up node's view.
+fn quiet_means_failed_over(m: &ClusterModel, s: &State) -> bool {
+    if s.ghost.untimely || !quiet(m, s) {
+        return true;
+    }
+    let cfg = &m.cfg;
+    let up = |i: NodeIx| s.nodes[i as usize].up;
+    let masters_up = (0..cfg.masters).filter(|&i| up(i)).count();
+    (0..cfg.masters).filter(|&f| !up(f)).all(|failed| {
+        let replicas: Vec<NodeIx> = (cfg.masters..cfg.node_count() as NodeIx)
+            .filter(|&r| cfg.initial_master(r) == Some(failed))
+            .collect();
+        if masters_up < cfg.quorum() || !replicas.iter().any(|&r| up(r)) {
+            return true;
+        }
+        let shard = failed as usize;
+        let owner = s.nodes.iter().find(|n| n.up).and_then(|n| n.owners[shard]);
+        let failed_over = owner.is_some_and(|o| up(o) && replicas.contains(&o))
+            && s.nodes
+                .iter()
+                .filter(|n| n.up)
+                .all(|n| n.owners[shard] == owner);
+        // A replica that spent the configuration's epochs cannot try again:
+        // that is the bound, not the protocol.
+        let out_of_epochs = replicas.iter().any(|&r| {
+            let n = &s.nodes[r as usize];
+            n.up && n.master.is_some() && n.current_epoch >= cfg.max_epoch
+        });
+        failed_over || out_of_epochs
+    })
+}
+
+fn handshake_complete(m: &ClusterModel, s: &State) -> bool {
+    let n = m.cfg.node_count();
+    s.nodes.iter().all(|node| {
+        node.known_peers().count() == n - 1 && node.peers.iter().all(|p| p.handshake.is_none())
+    })
+}
+
+fn some_pfail(_: &ClusterModel, s: &State) -> bool {
+    s.nodes
+        .iter()
+        .any(|n| n.up && n.peers.iter().any(|p| p.pfail))
+}
+
+fn some_fail(_: &ClusterModel, s: &State) -> bool {
+    s.nodes
+        .iter()
+        .any(|n| n.up && n.peers.iter().any(|p| p.fail))
+}
+
+/// All masters know each other and hold distinct, non-zero configEpochs.
+fn collision_resolved(m: &ClusterModel, s: &State) -> bool {
+    let epochs: Vec<_> = s
+        .nodes
+        .iter()
+        .filter(|n| n.master.is_none())
+        .map(|n| n.config_epoch)
+        .collect();
+    handshake_complete(m, s)
+        && epochs
+            .iter()
+            .all(|e| epochs.iter().filter(|f| *f == e).count() == 1)
+}
+
+/// Used by `ClusterModel::within_boundary`.
+pub fn within_bounds(m: &ClusterModel, s: &State) -> bool {
+    s.in_flight() <= m.cfg.max_in_flight
+        && s.links.iter().all(|l| l.len() <= m.cfg.max_queue)
+        && s.nodes.iter().all(|n| n.current_epoch <= m.cfg.max_epoch)
+}
+
+fn failover_won(_: &ClusterModel, s: &State) -> bool {
+    !s.ghost.wins.is_empty()
+}
+
+fn rejoined(_: &ClusterModel, s: &State) -> bool {
+    s.ghost.rejoined_as_replica
+}

@@ -1,0 +1,412 @@
+//! What a node does with a message it receives. Mirrors `clusterProcessPacket`
+//! and the functions it calls, rule by rule.
+
+use crate::config::{Bug, ModelCfg};
+use crate::message::{Body, Epoch, Gossip, Header, Msg, NodeIx, Shard};
+use crate::rules;
+use crate::state::{Election, State};
+
+/// Process `msg` at node `me`.
+pub fn receive(cfg: &ModelCfg, st: &mut State, me: NodeIx, msg: Msg) {
+    let s = msg.header.sender;
+    let sender_known = st.nodes[me as usize].peers[s as usize].known;
+    match &msg.body {
+        Body::Meet { .. } | Body::Ping { .. } => {
+            if !sender_known && matches!(msg.body, Body::Meet { .. }) {
+                add_handshake_from_meet(st, me, s);
+            }
+            let pong = pong_of(st, me);
+            if pong_matters(cfg, st, s, &pong) {
+                send(st, me, s, pong);
+            } else {
+                // Delivered at once: all it does is end the ping's wait.
+                st.nodes[s as usize].peers[me as usize].ping_pending = false;
+            }
+        }
+        Body::Pong { .. } => {
+            if pong_ends_handshake(st, me, &msg.header) {
+                return;
+            }
+            if sender_known {
+                pong_clears_failure(st, me, s);
+            }
+        }
+        _ => {}
+    }
+    if !sender_known {
+        return;
+    }
+    update_epochs_from(st, me, &msg.header);
+    match msg.body {
+        Body::Meet { gossip } | Body::Ping { gossip } | Body::Pong { gossip } => {
+            update_role_and_slots(cfg, st, me, &msg.header);
+            process_gossip(cfg, st, me, s, &gossip);
+        }
+        Body::Fail { about } => receive_fail(st, me, about),
+        Body::AuthRequest => receive_auth_request(cfg, st, me, &msg.header),
+        Body::AuthAck => receive_auth_ack(cfg, st, me, &msg.header),
+        Body::Update {
+            owner,
+            config_epoch,
+            shard,
+        } => receive_update(st, me, owner, config_epoch, shard),
+    }
+}
+
+/// Queue `msg` on the link `from → to`; a message to a node that is down is lost.
+pub fn send(st: &mut State, from: NodeIx, to: NodeIx, msg: Msg) {
+    if st.nodes[to as usize].up {
+        st.link_mut(from, to).push(msg);
+    }
+}
+
+/// Send `body` to every node `me` knows (`clusterBroadcastMessage`).
+pub fn broadcast(st: &mut State, me: NodeIx, body: Body) {
+    let header = header_of(st, me);
+    let peers: Vec<NodeIx> = st.nodes[me as usize].known_peers().collect();
+    for p in peers {
+        let msg = Msg {
+            header: header.clone(),
+            body: body.clone(),
+        };
+        send(st, me, p, msg);
+    }
+}
+
+/// The header `me` puts on its messages. Mirrors `clusterBuildMessageHdr`: a
+/// replica announces its master's shard and configEpoch.
+pub fn header_of(st: &State, me: NodeIx) -> Header {
+    let node = &st.nodes[me as usize];
+    let claimant = node.master.unwrap_or(me);
+    let shard = node
+        .owners
+        .iter()
+        .position(|o| *o == Some(claimant))
+        .map(|s| s as Shard);
+    Header {
+        sender: me,
+        current_epoch: node.current_epoch,
+        config_epoch: node.epoch_of(me, claimant),
+        master: node.master,
+        shard,
+    }
+}
+
+/// A PONG reply. Redis fills its gossip as for a PING; the model sends replies
+/// without gossip, leaving gossip to the PINGs whose entries it chooses.
+fn pong_of(st: &State, me: NodeIx) -> Msg {
+    Msg {
+        header: header_of(st, me),
+        body: Body::Pong { gossip: vec![] },
+    }
+}
+
+/// Whether a PONG would change its receiver beyond ending the ping's wait.
+/// One that would not is taken as delivered at once (a fast reply), which
+/// keeps such replies from multiplying the interleavings.
+fn pong_matters(cfg: &ModelCfg, st: &State, to: NodeIx, pong: &Msg) -> bool {
+    let peer = &st.nodes[to as usize].peers[pong.header.sender as usize];
+    if !st.nodes[to as usize].up || peer.handshake.is_some() || peer.pfail || peer.fail {
+        return true;
+    }
+    let mut after = st.clone();
+    after.nodes[to as usize].peers[pong.header.sender as usize].ping_pending = false;
+    let before = after.clone();
+    receive(cfg, &mut after, to, pong.clone());
+    after.nodes[to as usize] != before.nodes[to as usize] || after.in_flight() != before.in_flight()
+}
+
+/// A MEET from an unknown node creates a HANDSHAKE node for its address.
+fn add_handshake_from_meet(st: &mut State, me: NodeIx, sender: NodeIx) {
+    let peer = &mut st.nodes[me as usize].peers[sender as usize];
+    if peer.handshake.is_none() {
+        peer.handshake = Some(false);
+    }
+}
+
+/// A PONG on the link to a HANDSHAKE node: rename it to the sender's id, or
+/// drop it if the sender is known already. Returns true when the packet is done.
+/// Mirrors the handshake branch of `clusterProcessPacket` (`clusterRenameNode`).
+fn pong_ends_handshake(st: &mut State, me: NodeIx, h: &Header) -> bool {
+    let peer = &mut st.nodes[me as usize].peers[h.sender as usize];
+    peer.ping_pending = false;
+    if peer.handshake.is_none() {
+        return false;
+    }
+    peer.handshake = None;
+    if !peer.known {
+        peer.known = true;
+        peer.master = h.master;
+    }
+    true
+}
+
+/// A PONG clears PFAIL, and FAIL where `clearNodeFailureIfNeeded` allows it
+/// (a replica, or a master without slots; a master with slots waits 2·NT,
+/// see the `FailUndo` action).
+fn pong_clears_failure(st: &mut State, me: NodeIx, s: NodeIx) {
+    let node = &st.nodes[me as usize];
+    let serves_slots = node.owners.contains(&Some(s));
+    let is_master = node.peers[s as usize].master.is_none();
+    let peer = &mut st.nodes[me as usize].peers[s as usize];
+    if peer.pfail {
+        peer.pfail = false;
+    } else if peer.fail && (!is_master || !serves_slots) {
+        peer.fail = false;
+    }
+}
+
+/// currentEpoch and the sender's configEpoch only grow. Mirrors the epoch
+/// updates at the top of `clusterProcessPacket`.
+fn update_epochs_from(st: &mut State, me: NodeIx, h: &Header) {
+    let node = &mut st.nodes[me as usize];
+    node.current_epoch = node.current_epoch.max(h.current_epoch);
+    let peer = &mut node.peers[h.sender as usize];
+    peer.config_epoch = peer.config_epoch.max(h.config_epoch);
+}
+
+/// Role switch, slot ownership, stale claims and configEpoch collisions from
+/// a PING/PONG/MEET header.
+fn update_role_and_slots(cfg: &ModelCfg, st: &mut State, me: NodeIx, h: &Header) {
+    let s = h.sender;
+    update_role(st, me, h);
+    let node = &st.nodes[me as usize];
+    let sender_master = node.peers[s as usize].master.unwrap_or(s);
+    let viewed = node
+        .owners
+        .iter()
+        .position(|o| *o == Some(sender_master))
+        .map(|x| x as Shard);
+    let dirty = viewed != h.shard;
+    if dirty && node.peers[s as usize].master.is_none() {
+        if let Some(shard) = h.shard {
+            update_slots_config_with(st, me, s, h.config_epoch, shard);
+        }
+    }
+    if dirty {
+        send_update_if_stale(st, me, h);
+    }
+    if rules::must_resolve_collision(cfg, me, &st.nodes[me as usize], h) {
+        let node = &mut st.nodes[me as usize];
+        node.current_epoch += 1;
+        node.config_epoch = node.current_epoch;
+    }
+}
+
+/// The sender says whether it is a master or whose replica it is.
+/// Mirrors the role-switch block of `clusterProcessPacket`.
+fn update_role(st: &mut State, me: NodeIx, h: &Header) {
+    let node = &mut st.nodes[me as usize];
+    let s = h.sender;
+    match h.master {
+        None => node.peers[s as usize].master = None,
+        Some(m) => {
+            if node.peers[s as usize].master.is_none() {
+                // A master turned into a replica: it serves no slots now.
+                for o in node.owners.iter_mut().filter(|o| **o == Some(s)) {
+                    *o = None;
+                }
+            }
+            let master_known = m == me || node.peers[m as usize].known;
+            if master_known {
+                node.peers[s as usize].master = Some(m);
+            }
+        }
+    }
+}
+
+/// The sender claims a shard whose owner, in my view, has a newer configEpoch:
+/// tell it with an UPDATE. Mirrors the `clusterSendUpdate` check in `clusterProcessPacket`.
+fn send_update_if_stale(st: &mut State, me: NodeIx, h: &Header) {
+    let Some(shard) = h.shard else { return };
+    let node = &st.nodes[me as usize];
+    let Some(owner) = node.owners[shard as usize] else {
+        return;
+    };
+    let owner_epoch = node.epoch_of(me, owner);
+    if owner != h.sender && owner_epoch > h.config_epoch {
+        let msg = Msg {
+            header: header_of(st, me),
+            body: Body::Update {
+                owner,
+                config_epoch: owner_epoch,
+                shard,
+            },
+        };
+        send(st, me, h.sender, msg);
+    }
+}
+
+/// `claimant` claims `shard` with `epoch`: it takes the shard if the current
+/// owner's configEpoch is lower. If that leaves me (or my master) without
+/// slots, I become a replica of the claimant. Mirrors `clusterUpdateSlotsConfigWith`.
+pub fn update_slots_config_with(
+    st: &mut State,
+    me: NodeIx,
+    claimant: NodeIx,
+    epoch: Epoch,
+    shard: Shard,
+) {
+    let node = &mut st.nodes[me as usize];
+    let owner = node.owners[shard as usize];
+    if owner == Some(claimant) {
+        return;
+    }
+    if let Some(o) = owner {
+        if node.epoch_of(me, o) >= epoch {
+            return;
+        }
+    }
+    node.owners[shard as usize] = Some(claimant);
+    let my_primary = node.master.unwrap_or(me);
+    if owner == Some(my_primary) && claimant != me {
+        let was_master = node.master.is_none();
+        node.master = Some(claimant);
+        node.election = None;
+        if was_master {
+            st.ghost.rejoined_as_replica = true;
+        }
+    }
+}
+
+/// Failure reports from a master's gossip, and handshakes with nodes it
+/// introduces. Mirrors `clusterProcessGossipSection`.
+fn process_gossip(cfg: &ModelCfg, st: &mut State, me: NodeIx, sender: NodeIx, gossip: &[Gossip]) {
+    let sender_is_master = st.nodes[me as usize].peers[sender as usize]
+        .master
+        .is_none();
+    for g in gossip.iter().filter(|g| g.node != me) {
+        let peer = &mut st.nodes[me as usize].peers[g.node as usize];
+        if !peer.known {
+            if peer.handshake.is_none() {
+                peer.handshake = Some(true);
+            }
+            continue;
+        }
+        if !sender_is_master {
+            continue;
+        }
+        if g.failing {
+            if peer.fail {
+                // Reports about a FAIL node change nothing, and have expired
+                // (2·NT) by the time its FAIL may be undone (2·NT): not kept.
+                continue;
+            }
+            peer.reports |= 1 << sender;
+            mark_failing_if_needed(cfg, st, me, g.node);
+        } else {
+            peer.reports &= !(1 << sender);
+        }
+    }
+}
+
+/// PFAIL becomes FAIL once a majority of masters agree; the FAIL is broadcast.
+/// Mirrors `markNodeAsFailingIfNeeded`.
+fn mark_failing_if_needed(cfg: &ModelCfg, st: &mut State, me: NodeIx, about: NodeIx) {
+    let node = &st.nodes[me as usize];
+    let peer = &node.peers[about as usize];
+    if !peer.pfail || peer.fail {
+        return;
+    }
+    let failures = rules::failure_count(me, node, about);
+    if failures < rules::failure_quorum(cfg, node) {
+        return;
+    }
+    let majority = (node.cluster_size() / 2 + 1) as u8;
+    st.ghost
+        .fail_decisions
+        .insert((me, about, failures as u8, majority));
+    mark_fail(st, me, about);
+    broadcast(st, me, Body::Fail { about });
+}
+
+/// A FAIL message is believed. Mirrors the FAIL branch of `clusterProcessPacket`.
+fn receive_fail(st: &mut State, me: NodeIx, about: NodeIx) {
+    if about == me {
+        return;
+    }
+    let peer = &st.nodes[me as usize].peers[about as usize];
+    if peer.known && !peer.fail {
+        mark_fail(st, me, about);
+    }
+}
+
+/// FAIL replaces PFAIL; the failure reports are dropped with it (see
+/// `process_gossip`).
+fn mark_fail(st: &mut State, me: NodeIx, about: NodeIx) {
+    let peer = &mut st.nodes[me as usize].peers[about as usize];
+    peer.fail = true;
+    peer.pfail = false;
+    peer.reports = 0;
+}
+
+/// A master votes, persisting lastVoteEpoch before the ACK leaves.
+/// Mirrors `clusterSendFailoverAuthIfNeeded`.
+fn receive_auth_request(cfg: &ModelCfg, st: &mut State, me: NodeIx, h: &Header) {
+    if !rules::may_vote_for(cfg, me, &st.nodes[me as usize], h) {
+        return;
+    }
+    let node = &mut st.nodes[me as usize];
+    let Some(master) = node.peers[h.sender as usize].master else {
+        return;
+    };
+    node.last_vote_epoch = node.current_epoch;
+    if cfg.bug != Some(Bug::VoteNotPersisted) {
+        node.durable_last_vote_epoch = node.last_vote_epoch;
+    }
+    node.recently_voted |= 1 << master;
+    st.ghost.votes.insert((node.current_epoch, me, h.sender));
+    let ack = Msg {
+        header: header_of(st, me),
+        body: Body::AuthAck,
+    };
+    send(st, me, h.sender, ack);
+}
+
+/// A replica counts votes and, with a quorum, takes over its master's shard.
+/// Mirrors the AUTH_ACK branch of `clusterProcessPacket` and
+/// `clusterHandleSlaveFailover`.
+fn receive_auth_ack(cfg: &ModelCfg, st: &mut State, me: NodeIx, h: &Header) {
+    let node = &mut st.nodes[me as usize];
+    let Some(election) = node.election.clone() else {
+        return;
+    };
+    if !rules::ack_counts(cfg, node, h, election.epoch) {
+        return;
+    }
+    let votes = election.votes | (1 << h.sender);
+    node.election = Some(Election { votes, ..election });
+    if votes.count_ones() as usize >= rules::election_quorum(node) {
+        win_election(st, me, election.epoch);
+    }
+}
+
+/// The winner becomes a master, takes the epoch as its configEpoch and its old
+/// master's shard, saves, and PONGs everyone. Mirrors `clusterFailoverReplaceYourMaster`.
+fn win_election(st: &mut State, me: NodeIx, epoch: Epoch) {
+    let node = &mut st.nodes[me as usize];
+    let Some(old) = node.master else { return };
+    node.master = None;
+    node.election = None;
+    node.config_epoch = node.config_epoch.max(epoch);
+    for o in node.owners.iter_mut().filter(|o| **o == Some(old)) {
+        *o = Some(me);
+    }
+    st.ghost.wins.insert((epoch, me));
+    broadcast(st, me, Body::Pong { gossip: vec![] });
+}
+
+/// An UPDATE about `owner`'s shard with a newer configEpoch is applied.
+/// Mirrors the UPDATE branch of `clusterProcessPacket`.
+fn receive_update(st: &mut State, me: NodeIx, owner: NodeIx, epoch: Epoch, shard: Shard) {
+    if owner == me {
+        return;
+    }
+    let peer = &mut st.nodes[me as usize].peers[owner as usize];
+    if !peer.known || peer.config_epoch >= epoch {
+        return;
+    }
+    peer.master = None;
+    peer.config_epoch = epoch;
+    update_slots_config_with(st, me, owner, epoch, shard);
+}

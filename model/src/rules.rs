@@ -1,0 +1,134 @@
+//! Redis's rules, one small function each, named as the node names them so the
+//! two can be compared rule by rule. Each doc comment names the Redis 7.0
+//! function (in `src/cluster.c`) the rule comes from.
+
+use crate::config::{Bug, ModelCfg};
+use crate::message::{Epoch, Gossip, Header, NodeIx};
+use crate::state::Node;
+
+/// Reports needed to declare FAIL: `size/2 + 1` masters with slots.
+/// Mirrors `markNodeAsFailingIfNeeded` (`needed_quorum`).
+pub fn failure_quorum(cfg: &ModelCfg, node: &Node) -> usize {
+    if cfg.bug == Some(Bug::FailOnMinority) {
+        return 1;
+    }
+    node.cluster_size() / 2 + 1
+}
+
+/// Failure reports about `about` that count, including my own if I am a master.
+/// Mirrors `markNodeAsFailingIfNeeded` (`failures`).
+pub fn failure_count(me: NodeIx, node: &Node, about: NodeIx) -> usize {
+    let reports = node.peers[about as usize].reports.count_ones() as usize;
+    reports + usize::from(node.is_master(me, me))
+}
+
+/// Votes a replica needs to win: `size/2 + 1`.
+/// Mirrors `clusterHandleSlaveFailover` (`needed_quorum`).
+pub fn election_quorum(node: &Node) -> usize {
+    node.cluster_size() / 2 + 1
+}
+
+/// How many gossip entries a PING carries besides the PFAIL ones: a tenth of
+/// the known nodes, at least 3, at most all but myself and the receiver.
+/// Mirrors `clusterSendPing` (`wanted`, `freshnodes`).
+pub fn gossip_wanted(table_size: usize) -> usize {
+    let freshnodes = table_size.saturating_sub(2);
+    (table_size / 10).max(3).min(freshnodes)
+}
+
+/// Whether master `me` grants its vote to the replica that sent `request`.
+/// Mirrors `clusterSendFailoverAuthIfNeeded`.
+pub fn may_vote_for(cfg: &ModelCfg, me: NodeIx, node: &Node, request: &Header) -> bool {
+    let candidate = request.sender;
+    // Only masters serving slots vote.
+    if node.master.is_some() || node.my_shard(me).is_none() {
+        return false;
+    }
+    // A request from an older epoch is stale.
+    if request.current_epoch < node.current_epoch {
+        return false;
+    }
+    // One vote per epoch.
+    if node.last_vote_epoch == node.current_epoch && cfg.bug != Some(Bug::VoteIgnoresLastVoteEpoch)
+    {
+        return false;
+    }
+    // The candidate must be a replica whose master is FAIL in my view.
+    let Some(master) = node.peers[candidate as usize].master else {
+        return false;
+    };
+    if master == me || !node.peers[master as usize].fail {
+        return false;
+    }
+    // Not within 2·NT of a vote for a replica of the same master.
+    if node.recently_voted & (1 << master) != 0 {
+        return false;
+    }
+    // No claimed slot may be owned, in my view, with a higher configEpoch.
+    no_newer_owner(me, node, request)
+}
+
+/// The request's claimed shard has no owner with a configEpoch above the claim.
+/// Part of `clusterSendFailoverAuthIfNeeded`.
+fn no_newer_owner(me: NodeIx, node: &Node, request: &Header) -> bool {
+    match request.shard.and_then(|s| node.owners[s as usize]) {
+        Some(owner) => node.epoch_of(me, owner) <= request.config_epoch,
+        None => true,
+    }
+}
+
+/// Whether an AUTH_ACK counts for my election: from a master with slots, in
+/// the election's epoch or later. Mirrors the AUTH_ACK branch of `clusterProcessPacket`.
+pub fn ack_counts(cfg: &ModelCfg, node: &Node, ack: &Header, election_epoch: Epoch) -> bool {
+    let from_voter = node.peers[ack.sender as usize].master.is_none() && ack.shard.is_some();
+    let current = ack.current_epoch >= election_epoch || cfg.bug == Some(Bug::StaleAckCounted);
+    from_voter && current
+}
+
+/// Whether a replica may start an election: its master is FAIL in its view.
+/// Mirrors the guards at the top of `clusterHandleSlaveFailover`.
+pub fn may_start_election(cfg: &ModelCfg, node: &Node) -> bool {
+    let Some(master) = node.master else {
+        return false;
+    };
+    let peer = &node.peers[master as usize];
+    let failing = peer.fail || (cfg.bug == Some(Bug::ElectionOnPfail) && peer.pfail);
+    failing && node.election.is_none() && node.current_epoch < cfg.max_epoch
+}
+
+/// Whether I (a master) must bump my configEpoch because a master with a larger
+/// id has the same one. Mirrors `clusterHandleConfigEpochCollision`.
+pub fn must_resolve_collision(cfg: &ModelCfg, me: NodeIx, node: &Node, sender: &Header) -> bool {
+    cfg.bug != Some(Bug::NoCollisionHandling)
+        && node.master.is_none()
+        && sender.master.is_none()
+        && sender.config_epoch == node.config_epoch
+        && sender.sender > me
+}
+
+/// The entries a PING may carry: known nodes other than me that are not
+/// PFAIL (those always go in) and not in handshake. Mirrors `clusterSendPing`.
+pub fn gossip_candidates(me: NodeIx, node: &Node) -> Vec<Gossip> {
+    node.peers
+        .iter()
+        .enumerate()
+        .filter(|(j, p)| *j != me as usize && p.known && !p.pfail)
+        .map(|(j, p)| Gossip {
+            node: j as NodeIx,
+            failing: p.fail,
+        })
+        .collect()
+}
+
+/// The PFAIL entries every PING carries. Mirrors `clusterSendPing` (`pfail_wanted`).
+pub fn gossip_pfail(me: NodeIx, node: &Node) -> Vec<Gossip> {
+    node.peers
+        .iter()
+        .enumerate()
+        .filter(|(j, p)| *j != me as usize && p.known && p.pfail)
+        .map(|(j, _)| Gossip {
+            node: j as NodeIx,
+            failing: true,
+        })
+        .collect()
+}

@@ -1,0 +1,214 @@
+//! The state of the modelled cluster: each node's own view, the links between
+//! nodes, and the history ("ghost") variables the properties read.
+
+use crate::config::{ModelCfg, Start};
+use crate::message::{Epoch, Msg, NodeIx, Shard};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// What node `i` knows about peer `j` (an entry of `server.cluster->nodes`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct Peer {
+    /// Known by its real id (in the node table, not in handshake).
+    pub known: bool,
+    /// A HANDSHAKE node for `j`'s address; `Some(true)` while its MEET is unsent.
+    pub handshake: Option<bool>,
+    /// The peer's master as we believe it; `None` for a master.
+    pub master: Option<NodeIx>,
+    /// The peer's configEpoch as we believe it.
+    pub config_epoch: Epoch,
+    pub pfail: bool,
+    pub fail: bool,
+    /// Masters that reported `j` as failing (`fail_reports`), as a bit set.
+    pub reports: u8,
+    /// A PING is outstanding (`ping_sent != 0`).
+    pub ping_pending: bool,
+}
+
+/// A replica's election in progress (`failover_auth_*`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Election {
+    pub epoch: Epoch,
+    /// Masters whose AUTH_ACK was counted, as a bit set.
+    pub votes: u8,
+}
+
+/// One node.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Node {
+    pub up: bool,
+    // --- Saved in nodes.conf, restored on restart. ---
+    pub current_epoch: Epoch,
+    pub last_vote_epoch: Epoch,
+    /// lastVoteEpoch as it is on disk (differs only under `Bug::VoteNotPersisted`).
+    pub durable_last_vote_epoch: Epoch,
+    pub config_epoch: Epoch,
+    /// My master; `None` when I am a master.
+    pub master: Option<NodeIx>,
+    /// Who owns each shard in my view (`server.cluster->slots`).
+    pub owners: Vec<Option<NodeIx>>,
+    /// Indexed by node; my own entry is unused.
+    pub peers: Vec<Peer>,
+    // --- Volatile, lost on crash. ---
+    pub election: Option<Election>,
+    /// Masters for whose replicas I voted within the last 2·NT (`voted_time`), bit set.
+    pub recently_voted: u8,
+}
+
+/// History variables: written by transitions, read only by properties.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct Ghost {
+    /// (epoch, master, candidate) for every vote granted.
+    pub votes: BTreeSet<(Epoch, NodeIx, NodeIx)>,
+    /// (epoch, winner) for every election won.
+    pub wins: BTreeSet<(Epoch, NodeIx)>,
+    /// (node, about, reports counted incl. itself, majority of its cluster size)
+    /// for every FAIL a node reached from failure reports.
+    pub fail_decisions: BTreeSet<(NodeIx, NodeIx, u8, u8)>,
+    /// Highest currentEpoch each node ever had.
+    pub epoch_high: Vec<Epoch>,
+    /// Elections started for a master that was not FAIL in the replica's view.
+    pub elections_without_fail: u8,
+    /// An old master that came back and now replicates the new owner of its shard.
+    pub rejoined_as_replica: bool,
+    /// A step happened that a timely network would not take (a timeout while
+    /// the answer was still coming, a lost message): liveness is not promised.
+    pub untimely: bool,
+}
+
+/// The whole cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct State {
+    pub nodes: Vec<Node>,
+    /// `links[from * n + to]`: messages in flight from `from` to `to`, FIFO.
+    pub links: Vec<Vec<Msg>>,
+    /// Operator MEETs not yet issued, as indices into `ModelCfg::meets` (bit set).
+    pub meets_pending: u8,
+    pub crashes: u8,
+    pub link_breaks: u8,
+    pub ghost: Ghost,
+}
+
+impl State {
+    pub fn initial(cfg: &ModelCfg) -> State {
+        let n = cfg.node_count();
+        let shards = cfg.masters as usize;
+        let nodes = (0..n as NodeIx)
+            .map(|i| Node::initial(cfg, i, n, shards))
+            .collect();
+        State {
+            nodes,
+            links: vec![Vec::new(); n * n],
+            meets_pending: ((1u16 << cfg.meets.len()) - 1) as u8,
+            crashes: 0,
+            link_breaks: 0,
+            ghost: Ghost {
+                epoch_high: vec![initial_epoch(cfg); n],
+                ..Ghost::default()
+            },
+        }
+    }
+
+    pub fn n(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn link(&self, from: NodeIx, to: NodeIx) -> &Vec<Msg> {
+        &self.links[from as usize * self.n() + to as usize]
+    }
+
+    pub fn link_mut(&mut self, from: NodeIx, to: NodeIx) -> &mut Vec<Msg> {
+        let n = self.n();
+        &mut self.links[from as usize * n + to as usize]
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.links.iter().map(Vec::len).sum()
+    }
+}
+
+/// currentEpoch of a formed cluster: its masters hold configEpochs 1..=M.
+fn initial_epoch(cfg: &ModelCfg) -> Epoch {
+    match cfg.start {
+        Start::Strangers => 0,
+        Start::Formed => cfg.masters,
+    }
+}
+
+impl Node {
+    fn initial(cfg: &ModelCfg, me: NodeIx, n: usize, shards: usize) -> Node {
+        let formed = cfg.start == Start::Formed;
+        // Masters hold configEpochs 1..=M; others see a replica with its master's.
+        let own_epoch = |j: NodeIx| if formed && j < cfg.masters { j + 1 } else { 0 };
+        let epoch_of = |j: NodeIx| own_epoch(cfg.initial_master(j).filter(|_| formed).unwrap_or(j));
+        let peers = (0..n as NodeIx)
+            .map(|j| Peer {
+                known: formed && j != me,
+                master: if formed { cfg.initial_master(j) } else { None },
+                config_epoch: epoch_of(j),
+                ..Peer::default()
+            })
+            .collect();
+        let owners = (0..shards as Shard)
+            .map(|s| (formed || s == me).then_some(s))
+            .collect();
+        Node {
+            up: true,
+            current_epoch: initial_epoch(cfg),
+            last_vote_epoch: 0,
+            durable_last_vote_epoch: 0,
+            config_epoch: own_epoch(me),
+            master: cfg.initial_master(me),
+            owners,
+            peers,
+            election: None,
+            recently_voted: 0,
+        }
+    }
+
+    /// The shard I claim: mine if I am a master owning one (one shard per master at most).
+    pub fn my_shard(&self, me: NodeIx) -> Option<Shard> {
+        if self.master.is_some() {
+            return None;
+        }
+        self.owners
+            .iter()
+            .position(|o| *o == Some(me))
+            .map(|s| s as Shard)
+    }
+
+    /// configEpoch of `j` in my view (my own when `j` is me).
+    pub fn epoch_of(&self, me: NodeIx, j: NodeIx) -> Epoch {
+        if j == me {
+            self.config_epoch
+        } else {
+            self.peers[j as usize].config_epoch
+        }
+    }
+
+    /// Whether `j` is a master in my view.
+    pub fn is_master(&self, me: NodeIx, j: NodeIx) -> bool {
+        if j == me {
+            self.master.is_none()
+        } else {
+            self.peers[j as usize].master.is_none()
+        }
+    }
+
+    /// Masters owning slots in my view (`server.cluster->size`).
+    pub fn cluster_size(&self) -> usize {
+        let mut owners: Vec<NodeIx> = self.owners.iter().flatten().copied().collect();
+        owners.sort_unstable();
+        owners.dedup();
+        owners.len()
+    }
+
+    /// Nodes I have in my table (real ids), excluding myself.
+    pub fn known_peers(&self) -> impl Iterator<Item = NodeIx> + '_ {
+        self.peers
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.known)
+            .map(|(j, _)| j as NodeIx)
+    }
+}

@@ -1,0 +1,336 @@
+//! Which actions are enabled in a state, and what each does. Message handling
+//! is in `receive`; this module holds cron, timers, the operator and faults.
+
+use crate::action::Action;
+use crate::config::ModelCfg;
+use crate::message::{Body, Gossip, Msg, NodeIx};
+use crate::receive::{header_of, receive, send};
+use crate::rules;
+use crate::state::{Election, State};
+
+/// Every action enabled in `st`.
+pub fn enabled(cfg: &ModelCfg, st: &State, out: &mut Vec<Action>) {
+    for (k, &(node, peer)) in cfg.meets.iter().enumerate() {
+        if st.meets_pending & (1 << k) != 0 {
+            out.push(Action::Meet {
+                index: k as u8,
+                node,
+                peer,
+            });
+        }
+    }
+    let n = st.n() as NodeIx;
+    for from in 0..n {
+        for to in (0..n).filter(|&to| to != from) {
+            if !st.link(from, to).is_empty() {
+                out.push(Action::Deliver { from, to });
+                if st.link_breaks < cfg.max_link_breaks {
+                    out.push(Action::LinkBreak { from, to });
+                }
+            }
+        }
+    }
+    for i in 0..n {
+        if st.nodes[i as usize].up {
+            node_actions(cfg, st, i, out);
+        } else {
+            out.push(Action::Restart { node: i });
+        }
+    }
+}
+
+/// Cron and timer actions of an up node, and its crash.
+fn node_actions(cfg: &ModelCfg, st: &State, i: NodeIx, out: &mut Vec<Action>) {
+    let node = &st.nodes[i as usize];
+    for (j, peer) in node.peers.iter().enumerate() {
+        let j = j as NodeIx;
+        if j == i {
+            continue;
+        }
+        let j_up = st.nodes[j as usize].up;
+        if (peer.known || peer.handshake.is_some()) && !peer.ping_pending && j_up {
+            ping_actions(cfg, st, i, j, out);
+        }
+        let awaiting = peer.ping_pending || !j_up;
+        if peer.known && awaiting && !peer.pfail && !peer.fail && may_time_out(cfg, st, i, j) {
+            out.push(Action::NodeTimeout { node: i, peer: j });
+        }
+        let expiring = if cfg.report_expiry { peer.reports } else { 0 };
+        for r in (0..st.n() as NodeIx).filter(|r| expiring & (1 << r) != 0) {
+            out.push(Action::ReportExpired {
+                node: i,
+                about: j,
+                reporter: r,
+            });
+        }
+        let serves = node.owners.contains(&Some(j));
+        if peer.fail && peer.master.is_none() && serves && st.nodes[j as usize].up {
+            out.push(Action::FailUndo { node: i, about: j });
+        }
+        if node.recently_voted & (1 << j) != 0 {
+            out.push(Action::VoteCooldown { node: i, master: j });
+        }
+        if peer.handshake.is_some() && peer.ping_pending && may_time_out(cfg, st, i, j) {
+            out.push(Action::HandshakeTimeout { node: i, peer: j });
+        }
+    }
+    if rules::may_start_election(cfg, node) {
+        out.push(Action::ElectionDue { node: i });
+    }
+    if node.election.is_some() {
+        out.push(Action::AuthTimeout { node: i });
+    }
+    if st.crashes < cfg.max_crashes && cfg.crashable.contains(&i) {
+        out.push(Action::Crash { node: i });
+    }
+}
+
+/// A PING to `j`, once per choice of gossip entries Redis's size rule allows.
+fn ping_actions(cfg: &ModelCfg, st: &State, i: NodeIx, j: NodeIx, out: &mut Vec<Action>) {
+    if st.link(i, j).len() >= cfg.max_queue {
+        return;
+    }
+    let node = &st.nodes[i as usize];
+    let table = 1 + node
+        .peers
+        .iter()
+        .filter(|p| p.known || p.handshake.is_some())
+        .count();
+    let wanted = rules::gossip_wanted(table);
+    // An entry about the receiver itself has no effect there: leave it out.
+    let candidates: Vec<Gossip> = rules::gossip_candidates(i, node)
+        .into_iter()
+        .filter(|g| g.node != j)
+        .collect();
+    let pfail = rules::gossip_pfail(i, node);
+    for mut gossip in subsets(&candidates, wanted.min(candidates.len())) {
+        gossip.extend(pfail.iter().copied());
+        gossip.sort();
+        let action = Action::SendPing {
+            node: i,
+            peer: j,
+            gossip,
+        };
+        if ping_matters(cfg, st, &action) {
+            out.push(action);
+        }
+    }
+}
+
+/// Whether a PING could have an effect: it is a handshake, or delivering it
+/// now would change its receiver's state or make the receiver send something
+/// besides a PONG that tells nothing new (see `receive::pong_matters`).
+///
+/// A PING that would change nothing only keeps a healthy link's ping timer
+/// turning, and over FIFO links a stale copy can only repeat what the receiver
+/// already had from the same sender. Leaving such pings out is what keeps the
+/// state space finite and small; `specs/model.md` gives the argument.
+fn ping_matters(cfg: &ModelCfg, st: &State, action: &Action) -> bool {
+    let Action::SendPing {
+        node: i, peer: j, ..
+    } = *action
+    else {
+        return true;
+    };
+    if st.nodes[i as usize].peers[j as usize].handshake.is_some() {
+        return true;
+    }
+    let mut after = st.clone();
+    apply(cfg, &mut after, action);
+    apply(cfg, &mut after, &Action::Deliver { from: i, to: j });
+    after.nodes[j as usize] != st.nodes[j as usize] || after.in_flight() != st.in_flight()
+}
+
+/// All `k`-element subsets of `items`, in order.
+fn subsets<T: Copy>(items: &[T], k: usize) -> Vec<Vec<T>> {
+    if k == 0 {
+        return vec![vec![]];
+    }
+    let mut all = Vec::new();
+    for (first, item) in items.iter().enumerate() {
+        for mut rest in subsets(&items[first + 1..], k - 1) {
+            rest.insert(0, *item);
+            all.push(rest);
+        }
+    }
+    all
+}
+
+/// A ping outstanding for NT turns into PFAIL only when its answer cannot
+/// come: the peer is down, or neither the PING nor the PONG is in flight (a
+/// link broke). With `spurious_timeouts`, a slow answer is enough.
+fn may_time_out(cfg: &ModelCfg, st: &State, i: NodeIx, j: NodeIx) -> bool {
+    if cfg.spurious_timeouts || !st.nodes[j as usize].up {
+        return true;
+    }
+    if !st.nodes[i as usize].peers[j as usize].ping_pending {
+        return false;
+    }
+    let ping_in_flight = st
+        .link(i, j)
+        .iter()
+        .any(|m| matches!(m.body, Body::Ping { .. } | Body::Meet { .. }));
+    let pong_in_flight = st
+        .link(j, i)
+        .iter()
+        .any(|m| matches!(m.body, Body::Pong { .. }));
+    !ping_in_flight && !pong_in_flight
+}
+
+/// Apply `action` to `st`.
+pub fn apply(cfg: &ModelCfg, st: &mut State, action: &Action) {
+    match *action {
+        Action::Meet { index, node, peer } => {
+            st.meets_pending &= !(1 << index);
+            let p = &mut st.nodes[node as usize].peers[peer as usize];
+            if !p.known && p.handshake.is_none() {
+                p.handshake = Some(true);
+            }
+        }
+        Action::SendPing {
+            node,
+            peer,
+            ref gossip,
+        } => send_ping(cfg, st, node, peer, gossip),
+        Action::Deliver { from, to } => {
+            let msg = st.link_mut(from, to).remove(0);
+            receive(cfg, st, to, msg);
+        }
+        Action::NodeTimeout { node, peer } => {
+            if st.nodes[peer as usize].up && cfg.spurious_timeouts {
+                st.ghost.untimely = true;
+            }
+            st.nodes[node as usize].peers[peer as usize].pfail = true;
+        }
+        Action::ReportExpired {
+            node,
+            about,
+            reporter,
+        } => {
+            st.ghost.untimely = true;
+            st.nodes[node as usize].peers[about as usize].reports &= !(1 << reporter);
+        }
+        Action::FailUndo { node, about } => {
+            st.ghost.untimely = true;
+            st.nodes[node as usize].peers[about as usize].fail = false;
+        }
+        Action::ElectionDue { node } => start_election(st, node),
+        Action::AuthTimeout { node } => {
+            // Timely only once no request or vote of this election is on its way.
+            st.ghost.untimely |= election_in_flight(st, node);
+            st.nodes[node as usize].election = None;
+        }
+        Action::VoteCooldown { node, master } => {
+            st.nodes[node as usize].recently_voted &= !(1 << master)
+        }
+        Action::HandshakeTimeout { node, peer } => {
+            st.ghost.untimely = true;
+            st.nodes[node as usize].peers[peer as usize].handshake = None;
+        }
+        Action::Crash { node } => crash(st, node),
+        Action::Restart { node } => st.nodes[node as usize].up = true,
+        Action::LinkBreak { from, to } => {
+            st.ghost.untimely = true;
+            st.link_breaks += 1;
+            st.link_mut(from, to).clear();
+        }
+    }
+    for (high, node) in st.ghost.epoch_high.iter_mut().zip(&st.nodes) {
+        if node.up {
+            *high = (*high).max(node.current_epoch);
+        }
+    }
+}
+
+/// Cron's PING (or the MEET of a handshake started by `CLUSTER MEET` or gossip).
+fn send_ping(cfg: &ModelCfg, st: &mut State, node: NodeIx, peer: NodeIx, gossip: &[Gossip]) {
+    let p = &mut st.nodes[node as usize].peers[peer as usize];
+    // The wait for a PONG only matters where an answer can be lost.
+    p.ping_pending = timeouts_observable(cfg) || p.handshake.is_some();
+    let gossip = gossip.to_vec();
+    let body = if p.handshake == Some(true) {
+        p.handshake = Some(false);
+        Body::Meet { gossip }
+    } else {
+        Body::Ping { gossip }
+    };
+    let msg = Msg {
+        header: header_of(st, node),
+        body,
+    };
+    send(st, node, peer, msg);
+}
+
+/// currentEpoch++, saved, then AUTH_REQUEST to the masters. Mirrors
+/// `clusterHandleSlaveFailover` and `clusterRequestFailoverAuth`. The model
+/// sends the request to masters only: replicas ignore it (bar the epoch in its
+/// header, which reaches them with the winner's PONG anyway).
+fn start_election(st: &mut State, me: NodeIx) {
+    let node = &mut st.nodes[me as usize];
+    let master_failed = node.master.is_some_and(|m| node.peers[m as usize].fail);
+    if !master_failed {
+        st.ghost.elections_without_fail += 1;
+    }
+    node.current_epoch += 1;
+    node.election = Some(Election {
+        epoch: node.current_epoch,
+        votes: 0,
+    });
+    let header = header_of(st, me);
+    let masters: Vec<NodeIx> = st.nodes[me as usize]
+        .known_peers()
+        .filter(|&j| st.nodes[me as usize].peers[j as usize].master.is_none())
+        .collect();
+    for m in masters {
+        send(
+            st,
+            me,
+            m,
+            Msg {
+                header: header.clone(),
+                body: Body::AuthRequest,
+            },
+        );
+    }
+}
+
+/// The process dies: links to and from it are gone, volatile state is lost,
+/// and a vote not yet on disk is forgotten.
+fn crash(st: &mut State, me: NodeIx) {
+    st.crashes += 1;
+    let n = st.n() as NodeIx;
+    for other in 0..n {
+        st.link_mut(me, other).clear();
+        st.link_mut(other, me).clear();
+    }
+    let node = &mut st.nodes[me as usize];
+    node.up = false;
+    node.election = None;
+    node.recently_voted = 0;
+    node.last_vote_epoch = node.durable_last_vote_epoch;
+    for p in node.peers.iter_mut() {
+        p.pfail = false;
+        p.reports = 0;
+        p.ping_pending = false;
+        p.handshake = None;
+    }
+}
+
+/// Whether a ping to a node that is up can go unanswered: a link can break,
+/// or the network may be slow. Otherwise only a node that is down times out.
+fn timeouts_observable(cfg: &ModelCfg) -> bool {
+    cfg.max_link_breaks > 0 || cfg.spurious_timeouts
+}
+
+/// An AUTH_REQUEST from `candidate`, or an AUTH_ACK to it, is in flight.
+fn election_in_flight(st: &State, candidate: NodeIx) -> bool {
+    (0..st.n() as NodeIx).any(|m| {
+        st.link(candidate, m)
+            .iter()
+            .any(|x| matches!(x.body, Body::AuthRequest))
+            || st
+                .link(m, candidate)
+                .iter()
+                .any(|x| matches!(x.body, Body::AuthAck))
+    })
+}
