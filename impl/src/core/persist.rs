@@ -1,0 +1,157 @@
+//! nodes.conf as the core sees it: what to write, and how to come back from
+//! it after a crash. Mirrors `clusterGenNodesDescription` (the fields saved by
+//! `clusterSaveConfig`) and `clusterLoadConfig`.
+
+use std::fmt;
+
+use crate::codec::{flags, NodeName};
+use crate::config::{NodeRecord, NodesConf, SlotRange};
+
+use super::{name_from_str, name_str, Core, CoreConfig, NodeEntry, NodeTable, CLUSTER_SLOTS};
+
+/// Why a persisted config cannot be loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RestartError {
+    /// No line carries the `myself` flag.
+    NoMyself,
+    /// A node id is not 40 characters.
+    BadNodeId(String),
+    /// A slot range is outside 0..16384 or reversed.
+    BadSlotRange { id: String, start: u16, end: u16 },
+}
+
+impl fmt::Display for RestartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RestartError::NoMyself => write!(f, "nodes.conf has no line with the 'myself' flag"),
+            RestartError::BadNodeId(id) => write!(
+                f,
+                "nodes.conf: invalid node id '{id}' (expected 40 characters)"
+            ),
+            RestartError::BadSlotRange { id, start, end } => {
+                write!(
+                    f,
+                    "nodes.conf: node {id} has an invalid slot range {start}-{end}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for RestartError {}
+
+/// Groups a node's slots into ascending inclusive ranges.
+fn ranges_of(n: &NodeEntry) -> Vec<SlotRange> {
+    let mut out: Vec<SlotRange> = Vec::new();
+    for s in n.slots.iter() {
+        match out.last_mut() {
+            Some(r) if r.end + 1 == s => r.end = s,
+            _ => out.push(SlotRange { start: s, end: s }),
+        }
+    }
+    out
+}
+
+impl Core {
+    /// What nodes.conf must hold now (handshake nodes are not saved).
+    pub fn persisted(&self) -> NodesConf {
+        let nodes = self
+            .table
+            .nodes
+            .values()
+            .filter(|n| !n.in_handshake())
+            .map(|n| NodeRecord {
+                id: name_str(&n.name),
+                ip: n.ip.clone(),
+                port: n.port,
+                cport: n.cport,
+                hostname: None,
+                flags: n.flags & !flags::MEET,
+                master: n.master.map(|m| name_str(&m)),
+                ping_sent_ms: n.ping_sent_ms.unwrap_or(0),
+                pong_received_ms: n.pong_received_ms,
+                config_epoch: n.config_epoch,
+                link_connected: n.has(flags::MYSELF)
+                    || matches!(n.link, super::LinkState::Up { .. }),
+                slots: ranges_of(n),
+                migrating: Vec::new(),
+                importing: Vec::new(),
+            })
+            .collect();
+        NodesConf {
+            nodes,
+            current_epoch: self.current_epoch,
+            last_vote_epoch: self.last_vote_epoch,
+        }
+    }
+
+    /// A core after a restart from `persisted`: the table, epochs and slots
+    /// as saved, no links, no pending pings, FAIL times long past, and
+    /// currentEpoch at least the greatest configEpoch.
+    pub fn restart(
+        persisted: &NodesConf,
+        cfg: CoreConfig,
+        now_ms: u64,
+    ) -> Result<Core, RestartError> {
+        let me_rec = persisted
+            .nodes
+            .iter()
+            .find(|r| r.flags & flags::MYSELF != 0)
+            .ok_or(RestartError::NoMyself)?;
+        let me = parse_id(&me_rec.id)?;
+        let mut table = NodeTable::new(NodeEntry::new(me, 0, now_ms));
+        table.nodes.clear();
+        for r in &persisted.nodes {
+            let id = parse_id(&r.id)?;
+            let mut n = NodeEntry::new(id, r.flags, now_ms);
+            n.ip = r.ip.clone();
+            n.port = r.port;
+            n.cport = r.cport;
+            n.pong_received_ms = r.pong_received_ms;
+            n.config_epoch = r.config_epoch;
+            table.nodes.insert(id, n);
+        }
+        for r in &persisted.nodes {
+            let id = parse_id(&r.id)?;
+            if let Some(m) = &r.master {
+                let m = parse_id(m)?;
+                if !table.contains(&m) {
+                    table.nodes.insert(m, NodeEntry::new(m, 0, now_ms));
+                }
+                table.attach_replica(&id, &m);
+            }
+            for range in &r.slots {
+                if range.start > range.end || range.end as usize >= CLUSTER_SLOTS {
+                    return Err(RestartError::BadSlotRange {
+                        id: r.id.clone(),
+                        start: range.start,
+                        end: range.end,
+                    });
+                }
+                for s in range.start..=range.end {
+                    table.add_slot(&id, s);
+                }
+            }
+        }
+        let mut core = Core::new(
+            super::NodeIdentity {
+                id: me,
+                ip: me_rec.ip.clone(),
+                port: me_rec.port,
+                cport: me_rec.cport,
+            },
+            cfg,
+            now_ms,
+        );
+        core.table = table;
+        core.current_epoch = persisted.current_epoch;
+        core.last_vote_epoch = persisted.last_vote_epoch;
+        core.current_epoch = core.max_epoch();
+        core.update_state();
+        Ok(core)
+    }
+}
+
+fn parse_id(id: &str) -> Result<NodeName, RestartError> {
+    name_from_str(id).ok_or_else(|| RestartError::BadNodeId(id.to_string()))
+}

@@ -1,0 +1,184 @@
+//! Failover scenarios: a master crashes, its replica is elected; competing
+//! replicas; a minority partition that must not fail over.
+
+mod common;
+
+use clusterbus_node::core::{name_str, ClusterState, Role};
+use clusterbus_node::sim::Sim;
+use common::{fast_config, form_cluster, role};
+
+/// Whether every live node other than `except` sees `slot` owned by `owner`.
+fn all_see_owner(sim: &Sim, slot: u16, owner: usize) -> bool {
+    let want = name_str(&sim.id(owner));
+    (0..sim.len()).filter(|i| sim.is_up(*i)).all(|i| {
+        sim.summary(i)
+            .map(|s| s.owner_of(slot) == Some(want.as_str()))
+            .unwrap_or(false)
+    })
+}
+
+#[test]
+fn master_crash_replica_wins_and_old_master_rejoins_as_replica() {
+    let mut sim = Sim::new(6, fast_config(), 2);
+    let formed = form_cluster(&mut sim, 3, 30_000);
+    let crash_at = sim.now_ms();
+    sim.crash(0);
+    let done = sim.run_until(crash_at + 30_000, |s| {
+        role(s, 3) == Role::Master && all_see_owner(s, 0, 3) && s.all_ok()
+    });
+    let done = done.expect("replica 3 did not take over");
+    // NT = 1000: PFAIL after > 1 s, FAIL, then 500..1000 ms election delay.
+    assert!(
+        done - crash_at > 1000,
+        "failed over too early: {} ms",
+        done - crash_at
+    );
+    let s3 = sim.summary(3).expect("up");
+    assert_eq!(s3.current_epoch, 7, "the election bumped epoch 6 to 7");
+    assert_eq!(s3.config_epoch, 7, "the winner takes the election epoch");
+    for i in 1..6 {
+        let s = sim.summary(i).expect("up");
+        assert_eq!(s.current_epoch, 7, "node {i}");
+        assert!(
+            s.nodes[&name_str(&sim.id(0))].fail,
+            "node {i} sees the old master FAIL"
+        );
+        assert_eq!(s.nodes[&name_str(&sim.id(3))].config_epoch, 7);
+        assert_eq!(s.owner_of(5460), Some(name_str(&sim.id(3)).as_str()));
+        assert_eq!(s.state, ClusterState::Ok);
+    }
+    // Two of the three masters with slots voted (the dead one could not).
+    let voters = (1..3)
+        .filter(|m| {
+            sim.summary(*m)
+                .map(|s| s.last_vote_epoch == 7)
+                .unwrap_or(false)
+        })
+        .count();
+    assert_eq!(voters, 2);
+    eprintln!(
+        "6 nodes: formed at {formed} ms, failover took {} ms",
+        done - crash_at
+    );
+
+    sim.restart(0).expect("restart from nodes.conf");
+    let s0 = sim.summary(0).expect("up");
+    assert_eq!(
+        s0.role,
+        Role::Master,
+        "it restarts believing it is still master"
+    );
+    assert_eq!(s0.config_epoch, 1);
+    let rejoined = sim.run_until(sim.now_ms() + 30_000, |s| {
+        role(s, 0) == Role::Replica
+            && s.summary(0).and_then(|v| v.master) == Some(name_str(&s.id(3)))
+            && (1..6).all(|i| {
+                s.summary(i)
+                    .map(|v| {
+                        !v.nodes[&name_str(&s.id(0))].fail && v.nodes[&name_str(&s.id(0))].replica
+                    })
+                    .unwrap_or(false)
+            })
+            && s.all_ok()
+    });
+    assert!(
+        rejoined.is_some(),
+        "old master did not rejoin as a replica of the winner"
+    );
+    let s0 = sim.summary(0).expect("up");
+    assert_eq!(s0.current_epoch, 7);
+    assert_eq!(s0.owner_of(0), Some(name_str(&sim.id(3)).as_str()));
+    assert!(all_see_owner(&sim, 0, 3));
+}
+
+#[test]
+fn two_replicas_of_one_master_exactly_one_wins() {
+    // 3 masters, replicas 3 and 4 both of master 0.
+    let mut sim = Sim::new(5, fast_config(), 3);
+    form_two_replica_cluster(&mut sim);
+    let crash_at = sim.now_ms();
+    sim.crash(0);
+    let done = sim.run_until(crash_at + 30_000, |s| {
+        (role(s, 3) == Role::Master || role(s, 4) == Role::Master) && s.all_ok()
+    });
+    assert!(done.is_some(), "no replica took over");
+    sim.run_for(10_000);
+    let winners: Vec<usize> = [3, 4]
+        .into_iter()
+        .filter(|i| role(&sim, *i) == Role::Master)
+        .collect();
+    assert_eq!(winners.len(), 1, "exactly one replica wins");
+    let (w, l) = (winners[0], 7 - winners[0]);
+    assert_eq!(
+        sim.summary(l).and_then(|s| s.master),
+        Some(name_str(&sim.id(w))),
+        "the loser follows the winner"
+    );
+    assert!(all_see_owner(&sim, 0, w));
+    let sw = sim.summary(w).expect("up");
+    assert_eq!(sw.config_epoch, sw.current_epoch);
+    assert!(sw.config_epoch > 5);
+}
+
+fn form_two_replica_cluster(sim: &mut Sim) {
+    use clusterbus_node::core::{ClusterCommand, Reply};
+    for (i, (s, e)) in common::slot_split(3).into_iter().enumerate() {
+        assert_eq!(sim.add_slots(i, s, e), Reply::Ok);
+    }
+    for i in 0..5 {
+        assert_eq!(
+            sim.command(i, ClusterCommand::SetConfigEpoch(i as u64 + 1)),
+            Reply::Ok
+        );
+    }
+    for i in 1..5 {
+        sim.meet(i, 0);
+    }
+    sim.run_for(5_000);
+    assert_eq!(sim.replicate(3, 0), Reply::Ok);
+    assert_eq!(sim.replicate(4, 0), Reply::Ok);
+    assert!(sim
+        .run_until(sim.now_ms() + 20_000, |s| s.all_ok())
+        .is_some());
+}
+
+#[test]
+fn minority_side_of_a_partition_does_not_fail_over() {
+    let mut sim = Sim::new(6, fast_config(), 4);
+    form_cluster(&mut sim, 3, 30_000);
+    // Master 0 and its replica 3 on one side, masters 1, 2 and replicas 4, 5 on the other.
+    sim.partition(&[0, 3], &[1, 2, 4, 5]);
+    sim.run_for(20_000);
+    // Minority: replica 3 must not be promoted (its master is reachable, and
+    // it could never get a majority of votes anyway).
+    assert_eq!(role(&sim, 3), Role::Replica);
+    assert_eq!(role(&sim, 0), Role::Master);
+    let s3 = sim.summary(3).expect("up");
+    assert_eq!(
+        s3.current_epoch, 6,
+        "no election epoch was taken on the minority side"
+    );
+    assert_eq!(
+        sim.state(0),
+        ClusterState::Fail,
+        "minority master sees the cluster down"
+    );
+    // Majority: masters 1 and 2 flag 0 FAIL, and keep their slots.
+    let s1 = sim.summary(1).expect("up");
+    assert!(s1.nodes[&name_str(&sim.id(0))].fail);
+    assert_eq!(
+        s1.owner_of(0),
+        Some(name_str(&sim.id(0)).as_str()),
+        "no one took master 0's slots"
+    );
+    assert_eq!(
+        s1.state,
+        ClusterState::Fail,
+        "full coverage lost: slots of a FAIL master"
+    );
+    // Heal: everything returns to ok with the same owners.
+    sim.heal();
+    let healed = sim.run_until(sim.now_ms() + 30_000, |s| s.all_ok());
+    assert!(healed.is_some(), "cluster did not recover after heal");
+    assert!(all_see_owner(&sim, 0, 0));
+}
