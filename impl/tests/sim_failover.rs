@@ -5,17 +5,7 @@ mod common;
 
 use clusterbus_node::core::{name_str, ClusterState, Role};
 use clusterbus_node::sim::Sim;
-use common::{fast_config, form_cluster, role};
-
-/// Whether every live node other than `except` sees `slot` owned by `owner`.
-fn all_see_owner(sim: &Sim, slot: u16, owner: usize) -> bool {
-    let want = name_str(&sim.id(owner));
-    (0..sim.len()).filter(|i| sim.is_up(*i)).all(|i| {
-        sim.summary(i)
-            .map(|s| s.owner_of(slot) == Some(want.as_str()))
-            .unwrap_or(false)
-    })
-}
+use common::{all_see_owner, fast_config, form_cluster, role};
 
 #[test]
 fn master_crash_replica_wins_and_old_master_rejoins_as_replica() {

@@ -40,13 +40,27 @@ impl fmt::Display for RestartError {
 
 impl std::error::Error for RestartError {}
 
-/// Groups a node's slots into ascending inclusive ranges.
+/// Groups a node's slots into ascending inclusive ranges, a byte at a time
+/// (empty and full bytes are skipped or taken whole).
 fn ranges_of(n: &NodeEntry) -> Vec<SlotRange> {
     let mut out: Vec<SlotRange> = Vec::new();
-    for s in n.slots.iter() {
+    if n.numslots == 0 {
+        return out;
+    }
+    fn extend(out: &mut Vec<SlotRange>, start: u16, end: u16) {
         match out.last_mut() {
-            Some(r) if r.end + 1 == s => r.end = s,
-            _ => out.push(SlotRange { start: s, end: s }),
+            Some(r) if r.end + 1 == start => r.end = end,
+            _ => out.push(SlotRange { start, end }),
+        }
+    }
+    for (i, byte) in n.slots.0.iter().enumerate() {
+        let base = (i * 8) as u16;
+        match *byte {
+            0 => {}
+            0xff => extend(&mut out, base, base + 7),
+            b => (0..8u16)
+                .filter(|bit| b & (1 << bit) != 0)
+                .for_each(|bit| extend(&mut out, base + bit, base + bit)),
         }
     }
     out

@@ -263,7 +263,7 @@ impl Sim {
     pub fn crash(&mut self, n: usize) {
         self.nodes[n].core = None;
         for id in self.conns.touching(n) {
-            let Some(c) = self.conns.by_id.remove(&id) else {
+            let Some(c) = self.conns.remove(id) else {
                 continue;
             };
             if c.from == n {
@@ -401,13 +401,7 @@ impl Sim {
             Effect::Send { link, msg } => self.send(i, link, msg),
             Effect::Connect { node, ip, cport } => self.connect(i, node, &ip, cport),
             Effect::Disconnect { link } => self.disconnect(i, link),
-            Effect::RenameLink { from, to } => {
-                if let Some(id) = self.conns.outbound(i, &from) {
-                    if let Some(c) = self.conns.by_id.get_mut(&id) {
-                        c.key = to;
-                    }
-                }
-            }
+            Effect::RenameLink { from, to } => self.conns.rename(i, &from, &to),
             Effect::Persist { conf, .. } => self.nodes[i].disk = Some(wire::to_disk(&conf)),
             Effect::Reply(r) => self.replies.push((i, r)),
             Effect::Log(line) => {
@@ -439,7 +433,7 @@ impl Sim {
 
     /// Closes a connection; the other side learns it after the latency.
     fn close_conn(&mut self, id: u64, by_connector: bool) {
-        let Some(c) = self.conns.by_id.remove(&id) else {
+        let Some(c) = self.conns.remove(id) else {
             return;
         };
         if by_connector {
@@ -484,7 +478,7 @@ impl Sim {
             },
             LinkId::Inbound(id) => (id, false),
         };
-        let Some(c) = self.conns.by_id.get(&id) else {
+        let Some(c) = self.conns.get(id) else {
             self.stats.messages_dropped += 1;
             return;
         };
@@ -496,7 +490,7 @@ impl Sim {
         }
         let extra = self.faults.delay.get(&(i, dst)).copied().unwrap_or(0);
         let mut at = self.now_ms + self.latency_ms + extra;
-        if let Some(c) = self.conns.by_id.get_mut(&id) {
+        if let Some(c) = self.conns.get_mut(id) {
             let last = if to_acceptor {
                 &mut c.last_to_acceptor_ms
             } else {
@@ -523,7 +517,7 @@ impl Sim {
                 to_acceptor,
                 msg,
             } => {
-                let Some(c) = self.conns.by_id.get(&conn) else {
+                let Some(c) = self.conns.get(conn) else {
                     self.stats.messages_dropped += 1;
                     return;
                 };
@@ -550,7 +544,7 @@ impl Sim {
                 );
             }
             Pending::LinkUp { node, key, conn } => {
-                if self.conns.by_id.contains_key(&conn) {
+                if self.conns.contains(conn) {
                     let gossip = GossipChoice::Seed(self.rng.next_u64());
                     self.handle(node, Event::LinkUp { peer: key, gossip });
                 }

@@ -43,7 +43,8 @@ impl Faults {
 /// Connections by id, with lookups by the connector's key.
 #[derive(Clone, Debug, Default)]
 pub struct Connections {
-    pub by_id: BTreeMap<u64, Conn>,
+    by_id: BTreeMap<u64, Conn>,
+    by_key: BTreeMap<(usize, NodeName), u64>,
     next_id: u64,
 }
 
@@ -59,14 +60,42 @@ impl Connections {
             last_to_connector_ms: 0,
         };
         self.by_id.insert(self.next_id, c);
+        self.by_key.insert((from, key), self.next_id);
         self.next_id
     }
     /// The connection `from` opened for `key`.
     pub fn outbound(&self, from: usize, key: &NodeName) -> Option<u64> {
-        self.by_id
-            .iter()
-            .find(|(_, c)| c.from == from && c.key == *key)
-            .map(|(id, _)| *id)
+        self.by_key.get(&(from, *key)).copied()
+    }
+    /// A connection by id.
+    pub fn get(&self, id: u64) -> Option<&Conn> {
+        self.by_id.get(&id)
+    }
+    /// A connection by id, mutable (its key changes only through `rename`).
+    pub fn get_mut(&mut self, id: u64) -> Option<&mut Conn> {
+        self.by_id.get_mut(&id)
+    }
+    /// Whether the connection is open.
+    pub fn contains(&self, id: u64) -> bool {
+        self.by_id.contains_key(&id)
+    }
+    /// Closes a connection and returns it.
+    pub fn remove(&mut self, id: u64) -> Option<Conn> {
+        let c = self.by_id.remove(&id)?;
+        if self.by_key.get(&(c.from, c.key)) == Some(&id) {
+            self.by_key.remove(&(c.from, c.key));
+        }
+        Some(c)
+    }
+    /// Re-keys `from`'s connection `old` as `new` (a handshake completed).
+    pub fn rename(&mut self, from: usize, old: &NodeName, new: &NodeName) {
+        let Some(id) = self.by_key.remove(&(from, *old)) else {
+            return;
+        };
+        if let Some(c) = self.by_id.get_mut(&id) {
+            c.key = *new;
+        }
+        self.by_key.insert((from, *new), id);
     }
     /// Every connection touching `node`.
     pub fn touching(&self, node: usize) -> Vec<u64> {

@@ -1,7 +1,7 @@
 //! Helpers shared by the simulator scenarios.
 #![allow(dead_code)]
 
-use clusterbus_node::core::{name_str, ClusterCommand, CoreConfig, Reply, Role};
+use clusterbus_node::core::{ClusterCommand, CoreConfig, Reply, Role};
 use clusterbus_node::sim::Sim;
 
 /// The slot ranges `redis-cli --cluster create` gives `masters` masters.
@@ -55,12 +55,12 @@ pub fn form_cluster(sim: &mut Sim, masters: usize, deadline_ms: u64) -> u64 {
     let ok = sim.run_until(deadline_ms, |s| {
         s.all_ok()
             && (masters..n).all(|r| {
-                let want = name_str(&s.id((r - masters) % masters));
+                let want = s.id((r - masters) % masters);
+                let rid = s.id(r);
                 (0..n).all(|i| {
-                    s.summary(i)
-                        .map(|v| {
-                            v.nodes[&name_str(&s.id(r))].master_of.as_deref() == Some(want.as_str())
-                        })
+                    s.core(i)
+                        .and_then(|c| c.node(&rid))
+                        .map(|e| e.master == Some(want))
                         .unwrap_or(false)
                 })
             })
@@ -78,5 +78,16 @@ pub fn fast_config() -> CoreConfig {
 
 /// The role node `i` has in its own view.
 pub fn role(sim: &Sim, i: usize) -> Role {
-    sim.summary(i).map(|s| s.role).unwrap_or(Role::Replica)
+    match sim.core(i).map(|c| c.is_master()) {
+        Some(true) => Role::Master,
+        _ => Role::Replica,
+    }
+}
+
+/// Whether every live node sees `slot` owned by node `owner`.
+pub fn all_see_owner(sim: &Sim, slot: u16, owner: usize) -> bool {
+    let want = sim.id(owner);
+    (0..sim.len())
+        .filter(|i| sim.is_up(*i))
+        .all(|i| sim.core(i).and_then(|c| c.slot_owner(slot)) == Some(want))
 }
