@@ -70,13 +70,12 @@ pub fn due_events(now_ms: u64, iteration: u64, core: &Core, choices: &CronChoice
             continue;
         }
         let nt = core.config().node_timeout_ms;
-        if link_is_stale(now_ms, nt, n) {
+        let stale = link_is_stale(now_ms, nt, n);
+        if stale {
             ev.push(Event::LinkStale(n.name));
-            continue;
         }
-        if n.link.exists()
-            && n.ping_sent_ms.is_none()
-            && now_ms.saturating_sub(n.pong_received_ms) > nt / 2
+        let linked = n.link.exists() && !stale;
+        if linked && n.ping_sent_ms.is_none() && now_ms.saturating_sub(n.pong_received_ms) > nt / 2
         {
             ev.push(Event::PingDue {
                 peer: n.name,
@@ -85,8 +84,7 @@ pub fn due_events(now_ms: u64, iteration: u64, core: &Core, choices: &CronChoice
             continue;
         }
         let mf = core.manual_failover();
-        if core.is_master() && mf.end_ms.is_some() && mf.replica == Some(n.name) && n.link.exists()
-        {
+        if core.is_master() && mf.end_ms.is_some() && mf.replica == Some(n.name) && linked {
             ev.push(Event::PingDue {
                 peer: n.name,
                 gossip: gossip(core),

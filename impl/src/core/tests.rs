@@ -1,1 +1,267 @@
+//! Unit tests of the core's rules, driven event by event.
 
+use super::effect::split_at_sync;
+use super::election::{auth_retry_ms, auth_timeout_ms, election_delay_ms, election_quorum};
+use super::failure::failure_quorum;
+use super::*;
+use crate::codec::{Body, Message};
+
+/// A core named `tag` (repeated to 40 chars) at 127.0.0.1:`port`.
+pub(crate) fn core(tag: u8, port: u16, nt: u64) -> Core {
+    let cfg = CoreConfig {
+        node_timeout_ms: nt,
+        ..CoreConfig::default()
+    };
+    Core::new(
+        NodeIdentity {
+            id: [tag; 40],
+            ip: "127.0.0.1".into(),
+            port,
+            cport: port + 10000,
+        },
+        cfg,
+        0,
+    )
+}
+
+/// The messages in `effects`.
+pub(crate) fn msgs(effects: &[Effect]) -> Vec<(LinkId, Message)> {
+    sends(effects).map(|(l, m)| (*l, m.clone())).collect()
+}
+
+/// `a` meets `b` at time 0; returns the cores once the handshake is done
+/// both ways (links up in both directions).
+pub(crate) fn met_pair(nt: u64) -> (Core, Core) {
+    let mut a = core(b'a', 7000, nt);
+    let mut b = core(b'b', 7001, nt);
+    let hs = [b'h'; 40];
+    let cmd = ClusterCommand::Meet {
+        ip: "127.0.0.1".into(),
+        port: 7001,
+        cport: 17001,
+        handshake_id: hs,
+    };
+    a.handle(0, Event::Command(cmd));
+    a.handle(0, Event::Reconnect(hs));
+    let meet = msgs(&a.handle(
+        0,
+        Event::LinkUp {
+            peer: hs,
+            gossip: GossipChoice::Seed(1),
+        },
+    ));
+    assert!(matches!(meet[0].1.body, Body::Meet { .. }));
+    let pong = msgs(&b.handle(0, deliver(LinkId::Inbound(1), meet[0].1.clone())));
+    let eff = a.handle(0, deliver(LinkId::Outbound(hs), pong[0].1.clone()));
+    assert!(eff.contains(&Effect::RenameLink {
+        from: hs,
+        to: [b'b'; 40]
+    }));
+    // b learned a (in handshake, random name) from the MEET: connect back.
+    let hb = b
+        .nodes()
+        .find(|n| n.in_handshake())
+        .map(|n| n.name)
+        .expect("b added a handshake node");
+    b.handle(0, Event::Reconnect(hb));
+    let ping = msgs(&b.handle(
+        0,
+        Event::LinkUp {
+            peer: hb,
+            gossip: GossipChoice::Seed(2),
+        },
+    ));
+    let pong = msgs(&a.handle(0, deliver(LinkId::Inbound(2), ping[0].1.clone())));
+    b.handle(0, deliver(LinkId::Outbound(hb), pong[0].1.clone()));
+    (a, b)
+}
+
+pub(crate) fn deliver(link: LinkId, msg: Message) -> Event {
+    Event::Deliver {
+        link,
+        msg,
+        gossip: GossipChoice::Seed(0),
+        entropy: 42,
+    }
+}
+
+#[test]
+fn gossip_wanted_follows_redis_sizes() {
+    assert_eq!(gossip_wanted(2), 0);
+    assert_eq!(gossip_wanted(3), 1);
+    assert_eq!(gossip_wanted(5), 3);
+    assert_eq!(gossip_wanted(30), 3);
+    assert_eq!(gossip_wanted(100), 10);
+    assert_eq!(gossip_wanted(1000), 100);
+}
+
+#[test]
+fn quorums_are_a_strict_majority_of_slot_owners() {
+    assert_eq!(failure_quorum(1), 1);
+    assert_eq!(failure_quorum(3), 2);
+    assert_eq!(failure_quorum(4), 3);
+    assert_eq!(failure_quorum(50), 26);
+    assert_eq!(election_quorum(3), 2);
+}
+
+#[test]
+fn election_timing_constants() {
+    assert_eq!(election_delay_ms(0, 0), 500);
+    assert_eq!(election_delay_ms(499, 0), 999);
+    assert_eq!(election_delay_ms(250, 2), 2750);
+    assert_eq!(auth_timeout_ms(15_000), 30_000);
+    assert_eq!(auth_timeout_ms(500), 2_000);
+    assert_eq!(auth_retry_ms(15_000), 60_000);
+}
+
+#[test]
+fn handshake_renames_the_node_and_both_sides_know_each_other() {
+    let (a, b) = met_pair(15_000);
+    let bn = a.node(&[b'b'; 40]).expect("a knows b by its real name");
+    assert!(!bn.in_handshake() && bn.is_master());
+    assert_eq!(bn.port, 7001);
+    assert!(b
+        .node(&[b'a'; 40])
+        .map(|n| !n.in_handshake())
+        .unwrap_or(false));
+    assert_eq!(a.nodes().count(), 2);
+    assert_eq!(
+        b.nodes().count(),
+        2,
+        "b's handshake entry for a was dropped as a duplicate"
+    );
+}
+
+#[test]
+fn split_at_sync_keeps_sends_after_the_durable_persist() {
+    let conf = crate::config::NodesConf {
+        nodes: vec![],
+        current_epoch: 1,
+        last_vote_epoch: 1,
+    };
+    let effects = vec![
+        Effect::Log("x".into()),
+        Effect::Persist {
+            conf: conf.clone(),
+            fsync: true,
+        },
+        Effect::Reply(Reply::Ok),
+    ];
+    let (durable, after) = split_at_sync(effects);
+    assert_eq!(durable.len(), 2);
+    assert_eq!(after, vec![Effect::Reply(Reply::Ok)]);
+    let (durable, after) = split_at_sync(vec![Effect::Persist { conf, fsync: false }]);
+    assert!(durable.is_empty());
+    assert_eq!(after.len(), 1);
+}
+
+#[test]
+fn set_config_epoch_only_on_a_lonely_fresh_node() {
+    let mut a = core(b'a', 7000, 1000);
+    let eff = a.handle(0, Event::Command(ClusterCommand::SetConfigEpoch(5)));
+    assert!(matches!(eff[0], Effect::Persist { fsync: true, .. }));
+    assert_eq!(eff.last(), Some(&Effect::Reply(Reply::Ok)));
+    assert_eq!((a.config_epoch(), a.current_epoch()), (5, 5));
+    let eff = a.handle(0, Event::Command(ClusterCommand::SetConfigEpoch(6)));
+    assert_eq!(
+        eff.last(),
+        Some(&Effect::Reply(Reply::Error(
+            "ERR Node config epoch is already non-zero".into()
+        )))
+    );
+    let (mut a, _) = met_pair(1000);
+    let eff = a.handle(0, Event::Command(ClusterCommand::SetConfigEpoch(6)));
+    assert!(matches!(eff.last(), Some(Effect::Reply(Reply::Error(_)))));
+}
+
+#[test]
+fn bumpepoch_bumps_only_when_not_the_maximum() {
+    let mut a = core(b'a', 7000, 1000);
+    let eff = a.handle(0, Event::Command(ClusterCommand::BumpEpoch));
+    assert_eq!(
+        eff.last(),
+        Some(&Effect::Reply(Reply::Status("BUMPED 1".into())))
+    );
+    let eff = a.handle(0, Event::Command(ClusterCommand::BumpEpoch));
+    assert_eq!(
+        eff.last(),
+        Some(&Effect::Reply(Reply::Status("STILL 1".into())))
+    );
+}
+
+#[test]
+fn config_epoch_collision_makes_the_smaller_id_bump() {
+    // Both masters start at configEpoch 0. During the handshake 'a' (the
+    // smaller id) receives b's PING with the same configEpoch and bumps.
+    let (mut a, mut b) = met_pair(1000);
+    assert_eq!((a.current_epoch(), a.config_epoch()), (1, 1));
+    assert_eq!(
+        (b.current_epoch(), b.config_epoch()),
+        (0, 0),
+        "b has not heard of epoch 1 yet"
+    );
+    let ping = msgs(&a.handle(
+        20,
+        Event::PingDue {
+            peer: [b'b'; 40],
+            gossip: vec![],
+        },
+    ));
+    assert_eq!(ping[0].1.header.config_epoch, 1);
+    let eff = b.handle(20, deliver(LinkId::Inbound(1), ping[0].1.clone()));
+    assert_eq!(
+        (b.current_epoch(), b.config_epoch()),
+        (1, 0),
+        "the larger id keeps its epoch"
+    );
+    assert_eq!(b.node(&[b'a'; 40]).map(|n| n.config_epoch), Some(1));
+    // Learning a newer configEpoch of a peer is synced.
+    assert!(matches!(eff[0], Effect::Persist { fsync: true, .. }));
+    // Now b (epoch 0) and a (epoch 1) differ: a does not bump again.
+    let ping = msgs(&b.handle(
+        30,
+        Event::PingDue {
+            peer: [b'a'; 40],
+            gossip: vec![],
+        },
+    ));
+    a.handle(30, deliver(LinkId::Inbound(2), ping[0].1.clone()));
+    assert_eq!((a.current_epoch(), a.config_epoch()), (1, 1));
+}
+
+#[test]
+fn restart_from_persisted_keeps_epochs_and_slots() {
+    let (mut a, _) = met_pair(1000);
+    a.handle(
+        0,
+        Event::Command(ClusterCommand::AddSlots((0..100).collect())),
+    );
+    a.handle(0, Event::Command(ClusterCommand::BumpEpoch));
+    let conf = a.persisted();
+    assert_eq!(conf.nodes.len(), 2);
+    let me = conf
+        .nodes
+        .iter()
+        .find(|r| r.flags & crate::codec::flags::MYSELF != 0)
+        .expect("myself saved");
+    assert_eq!(
+        me.slots,
+        vec![crate::config::SlotRange { start: 0, end: 99 }]
+    );
+    let r = Core::restart(&conf, *a.config(), 5000).expect("restart");
+    assert_eq!(r.id(), a.id());
+    assert_eq!((r.current_epoch(), r.config_epoch()), (1, 1));
+    assert_eq!(r.slot_owner(99), Some(a.id()));
+    assert_eq!(r.slot_owner(100), None);
+    assert!(r
+        .node(&[b'b'; 40])
+        .map(|n| n.link == LinkState::Down)
+        .unwrap_or(false));
+    let mut bad = conf.clone();
+    bad.nodes
+        .retain(|n| n.flags & crate::codec::flags::MYSELF == 0);
+    assert_eq!(
+        Core::restart(&bad, *a.config(), 0).err(),
+        Some(RestartError::NoMyself)
+    );
+}
