@@ -172,3 +172,97 @@ fn minority_side_of_a_partition_does_not_fail_over() {
     assert!(healed.is_some(), "cluster did not recover after heal");
     assert!(all_see_owner(&sim, 0, 0));
 }
+
+#[test]
+fn votes_and_election_epochs_are_synced_before_they_are_sent() {
+    use clusterbus_node::codec::Body;
+    use clusterbus_node::core::{split_at_sync, Effect};
+    let mut sim = Sim::new(6, fast_config(), 5);
+    form_cluster(&mut sim, 3, 30_000);
+    sim.record_batches = true;
+    sim.crash(1);
+    let t = sim.now_ms();
+    assert!(sim
+        .run_until(t + 30_000, |s| role(s, 4) == Role::Master)
+        .is_some());
+    let mut checked = 0;
+    for (_, _, batch) in &sim.batches {
+        let (durable, after) = split_at_sync(batch.clone());
+        for e in batch {
+            let Effect::Send { msg, .. } = e else {
+                continue;
+            };
+            let needs_sync = matches!(msg.body, Body::FailoverAuthAck | Body::FailoverAuthRequest);
+            if !needs_sync {
+                continue;
+            }
+            checked += 1;
+            assert!(
+                after.contains(e),
+                "{:?} may leave before the sync",
+                msg.body.message_type()
+            );
+            let synced = durable.iter().rev().find_map(|d| match d {
+                Effect::Persist { conf, fsync: true } => Some(conf.clone()),
+                _ => None,
+            });
+            let synced = synced.expect("a durable Persist precedes the message");
+            assert_eq!(
+                synced.current_epoch, msg.header.current_epoch,
+                "the epoch sent is on disk"
+            );
+            if matches!(msg.body, Body::FailoverAuthAck) {
+                assert_eq!(
+                    synced.last_vote_epoch, msg.header.current_epoch,
+                    "the vote is on disk"
+                );
+            }
+        }
+    }
+    // 1 election: requests to the 4 live peers + 2 acks.
+    assert!(checked >= 6, "only {checked} vote messages seen");
+}
+
+#[test]
+fn isolated_old_master_learns_it_was_replaced_and_follows_the_winner() {
+    use clusterbus_node::codec::MessageType;
+    let mut sim = Sim::new(6, fast_config(), 6);
+    form_cluster(&mut sim, 3, 30_000);
+    sim.isolate(0);
+    let t = sim.now_ms();
+    let won = sim.run_until(t + 30_000, |s| {
+        role(s, 3) == Role::Master && all_see_owner_except(s, 0, 3, 0)
+    });
+    assert!(won.is_some(), "replica 3 did not take over");
+    assert_eq!(
+        role(&sim, 0),
+        Role::Master,
+        "the isolated node still believes it is master"
+    );
+    assert_eq!(sim.core(0).map(|c| c.config_epoch()), Some(1));
+    sim.heal();
+    let t = sim.now_ms();
+    let rejoined = sim.run_until(t + 30_000, |s| {
+        role(s, 0) == Role::Replica
+            && s.core(0).and_then(|c| c.master()) == Some(s.id(3))
+            && s.all_ok()
+    });
+    assert!(rejoined.is_some(), "old master did not step down");
+    assert!(all_see_owner(&sim, 0, 3));
+    assert!(
+        sim.sent_by_type
+            .get(&MessageType::Update)
+            .copied()
+            .unwrap_or(0)
+            >= 1,
+        "a stale claim was answered with UPDATE"
+    );
+    assert_eq!(sim.core(0).map(|c| c.current_epoch()), Some(7));
+}
+
+fn all_see_owner_except(sim: &Sim, slot: u16, owner: usize, except: usize) -> bool {
+    let want = sim.id(owner);
+    (0..sim.len())
+        .filter(|i| *i != except)
+        .all(|i| sim.core(i).and_then(|c| c.slot_owner(slot)) == Some(want))
+}

@@ -23,7 +23,7 @@ pub mod wire;
 
 use std::collections::BTreeMap;
 
-use crate::codec::{Message, NodeName};
+use crate::codec::{Message, MessageType, NodeName};
 use crate::core::{
     ClusterCommand, ClusterState, Core, CoreConfig, Effect, Event, GossipChoice, LinkId,
     NodeIdentity, NodeSummary, Reply, CLUSTER_CRON_PERIOD_MS, CLUSTER_CRON_PING_SAMPLE,
@@ -100,6 +100,12 @@ pub struct Sim {
     pub logs: Vec<(u64, usize, String)>,
     /// Keep `Effect::Log` lines in `logs`.
     pub keep_logs: bool,
+    /// When on, every batch of effects is kept in `batches`.
+    pub record_batches: bool,
+    /// `(time, node, effects of one event)`, when `record_batches` is on.
+    pub batches: Vec<(u64, usize, Vec<Effect>)>,
+    /// Messages sent, by type.
+    pub sent_by_type: BTreeMap<MessageType, u64>,
     pub stats: SimStats,
 }
 
@@ -138,6 +144,9 @@ impl Sim {
             replies: Vec::new(),
             logs: Vec::new(),
             keep_logs: false,
+            record_batches: false,
+            batches: Vec::new(),
+            sent_by_type: BTreeMap::new(),
             stats: SimStats::default(),
         }
     }
@@ -391,6 +400,9 @@ impl Sim {
         };
         self.stats.events += 1;
         let effects = core.handle(now, event);
+        if self.record_batches {
+            self.batches.push((now, i, effects.clone()));
+        }
         for e in effects {
             self.apply(i, e);
         }
@@ -468,6 +480,10 @@ impl Sim {
 
     fn send(&mut self, i: usize, link: LinkId, msg: Message) {
         self.stats.messages_sent += 1;
+        *self
+            .sent_by_type
+            .entry(msg.body.message_type())
+            .or_default() += 1;
         let (id, to_acceptor) = match link {
             LinkId::Outbound(key) => match self.conns.outbound(i, &key) {
                 Some(id) => (id, true),
