@@ -17,6 +17,7 @@
 //! Every message crosses [`wire::over_the_wire`] and every config crosses
 //! [`wire::to_disk`]/[`wire::from_disk`].
 
+pub mod cluster;
 pub mod network;
 pub mod rng;
 pub mod wire;
