@@ -15,9 +15,11 @@ use super::event::LinkId;
 /// A reply to a [`super::ClusterCommand`], in RESP terms.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reply {
+    /// `+OK`.
     Ok,
     /// A simple string such as `BUMPED 5`.
     Status(String),
+    /// An integer reply.
     Integer(i64),
     /// An error, without the leading `-`, e.g. `ERR Unknown node ...`.
     Error(String),

@@ -52,21 +52,24 @@ pub enum ClusterCommand {
         cport: u16,
         handshake_id: NodeName,
     },
+    /// CLUSTER ADDSLOTS.
     AddSlots(Vec<u16>),
+    /// CLUSTER DELSLOTS.
     DelSlots(Vec<u16>),
+    /// CLUSTER REPLICATE <id>.
     Replicate(NodeName),
-    Failover {
-        mode: FailoverMode,
-    },
+    /// CLUSTER FAILOVER [FORCE|TAKEOVER].
+    Failover { mode: FailoverMode },
+    /// CLUSTER SET-CONFIG-EPOCH.
     SetConfigEpoch(u64),
+    /// CLUSTER BUMPEPOCH.
     BumpEpoch,
+    /// CLUSTER FORGET <id>.
     Forget(NodeName),
     /// CLUSTER RESET (hard when `hard`); `new_id` is the new random name
     /// used by a hard reset.
-    Reset {
-        hard: bool,
-        new_id: NodeName,
-    },
+    Reset { hard: bool, new_id: NodeName },
+    /// CLUSTER COUNT-FAILURE-REPORTS <id>.
     CountFailureReports(NodeName),
 }
 
@@ -83,6 +86,7 @@ pub enum Event {
         gossip: GossipChoice,
         entropy: u64,
     },
+    /// A CLUSTER command from a client; answered with a `Reply` effect.
     Command(ClusterCommand),
     /// Time to ping `peer` (cron: oldest pong of the sample, or pong older
     /// than NT/2); `gossip` are the nodes to describe.
@@ -93,15 +97,10 @@ pub enum Event {
     /// A ping to `peer` has been outstanding for longer than NT: PFAIL.
     NodeTimeout(NodeName),
     /// The failure report from `reporter` about `about` is older than 2·NT.
-    ReportExpired {
-        about: NodeName,
-        reporter: NodeName,
-    },
+    ReportExpired { about: NodeName, reporter: NodeName },
     /// My master is FAIL and no election is planned: plan one, `jitter_ms`
     /// (0..500) being Redis's `random() % 500`.
-    ScheduleElection {
-        jitter_ms: u64,
-    },
+    ScheduleElection { jitter_ms: u64 },
     /// The planned election start time has come.
     ElectionDue,
     /// The election has been running for the auth timeout without a win.

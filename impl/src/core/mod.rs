@@ -51,9 +51,13 @@ pub use summary::{ClusterState, NodeSummary, PeerSummary, Role, SlotOwnerRange};
 /// Who I am: the fields of `myself` a node starts with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeIdentity {
+    /// My node id.
     pub id: NodeName,
+    /// My announced IP.
     pub ip: String,
+    /// My client port.
     pub port: u16,
+    /// My bus port.
     pub cport: u16,
 }
 
@@ -87,6 +91,7 @@ pub struct ElectionState {
     pub votes: std::collections::BTreeSet<NodeName>,
     /// AUTH_REQUEST already broadcast.
     pub auth_sent: bool,
+    /// My rank when the election was planned (`failover_auth_rank`).
     pub rank: u64,
     /// The epoch of the election (`failover_auth_epoch`).
     pub auth_epoch: u64,

@@ -36,12 +36,17 @@ impl LinkState {
 /// One known node (`clusterNode`).
 #[derive(Clone, Debug)]
 pub struct NodeEntry {
+    /// The node id (a random one while in handshake).
     pub name: NodeName,
     /// `codec::flags` bits.
     pub flags: u16,
+    /// Announced IP ("" when unknown).
     pub ip: String,
+    /// Client port.
     pub port: u16,
+    /// Cluster bus port.
     pub cport: u16,
+    /// Plaintext port when TLS is on (0 here).
     pub pport: u16,
     /// The master of a replica (`slaveof`).
     pub master: Option<NodeName>,
@@ -49,19 +54,25 @@ pub struct NodeEntry {
     pub replicas: BTreeSet<NodeName>,
     /// Slots this node serves, in my view.
     pub slots: SlotBitmap,
+    /// Number of slots in `slots`.
     pub numslots: usize,
+    /// The configEpoch I know for this node.
     pub config_epoch: u64,
     /// When the outstanding ping was sent; `None` when no ping is pending.
     pub ping_sent_ms: Option<u64>,
+    /// When the last PONG from it arrived (or a newer time learned from gossip).
     pub pong_received_ms: u64,
+    /// When any message from it last arrived.
     pub data_received_ms: u64,
     /// When the node was flagged FAIL (`None` after a restart: long ago).
     pub fail_time_ms: Option<u64>,
     /// When I last voted for a replica of this master.
     pub voted_time_ms: Option<u64>,
+    /// Replication offset from its last header.
     pub repl_offset: u64,
     /// When the entry was created (`ctime`).
     pub ctime_ms: u64,
+    /// My outbound link to it.
     pub link: LinkState,
     /// Failure reports about this node: reporter -> time of the last report.
     pub fail_reports: BTreeMap<NodeName, u64>,
@@ -93,12 +104,15 @@ impl NodeEntry {
             fail_reports: BTreeMap::new(),
         }
     }
+    /// Whether any of the `codec::flags` bits in `flag` is set.
     pub fn has(&self, flag: u16) -> bool {
         self.flags & flag != 0
     }
+    /// MASTER flag.
     pub fn is_master(&self) -> bool {
         self.has(flags::MASTER)
     }
+    /// SLAVE flag.
     pub fn is_replica(&self) -> bool {
         self.has(flags::SLAVE)
     }
@@ -110,6 +124,7 @@ impl NodeEntry {
     pub fn failed(&self) -> bool {
         self.has(flags::FAIL)
     }
+    /// HANDSHAKE flag: not yet known by its real name.
     pub fn in_handshake(&self) -> bool {
         self.has(flags::HANDSHAKE)
     }
@@ -118,6 +133,7 @@ impl NodeEntry {
 /// All known nodes plus the slot → owner table.
 #[derive(Clone, Debug)]
 pub struct NodeTable {
+    /// Every known node by id, myself included.
     pub nodes: BTreeMap<NodeName, NodeEntry>,
     /// `clusterState.slots`: owner of each slot in my view.
     pub slot_owner: Vec<Option<NodeName>>,
@@ -133,18 +149,23 @@ impl NodeTable {
             slot_owner: vec![None; CLUSTER_SLOTS],
         }
     }
+    /// The entry of `name`.
     pub fn get(&self, name: &NodeName) -> Option<&NodeEntry> {
         self.nodes.get(name)
     }
+    /// The entry of `name`, mutable.
     pub fn get_mut(&mut self, name: &NodeName) -> Option<&mut NodeEntry> {
         self.nodes.get_mut(name)
     }
+    /// Whether `name` is known.
     pub fn contains(&self, name: &NodeName) -> bool {
         self.nodes.contains_key(name)
     }
+    /// Number of known nodes (`dictSize(nodes)`).
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
+    /// Whether no node is known (never true: myself is always there).
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
     }

@@ -12,47 +12,67 @@ use super::{name_str, Core, CLUSTER_SLOTS};
 /// `cluster_state` as CLUSTER INFO shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ClusterState {
+    /// `cluster_state:ok`: the cluster serves queries.
     Ok,
+    /// `cluster_state:fail`.
     Fail,
 }
 
 /// Master or replica.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Role {
+    /// A master.
     Master,
+    /// A replica of some master.
     Replica,
 }
 
 /// What I believe about one node (myself included).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeerSummary {
+    /// MASTER flag.
     pub master: bool,
+    /// SLAVE flag.
     pub replica: bool,
+    /// PFAIL flag (`fail?`).
     pub pfail: bool,
+    /// FAIL flag.
     pub fail: bool,
+    /// HANDSHAKE flag.
     pub handshake: bool,
     /// Its master, for a replica.
     pub master_of: Option<String>,
+    /// Its configEpoch in my view (mine, at the top level).
     pub config_epoch: u64,
 }
 
 /// A run of consecutive slots with one owner in my view.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotOwnerRange {
+    /// First slot.
     pub start: u16,
+    /// Last slot (inclusive).
     pub end: u16,
+    /// Owner id.
     pub owner: String,
 }
 
 /// One node's protocol state, projected.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeSummary {
+    /// My id.
     pub id: String,
+    /// currentEpoch.
     pub current_epoch: u64,
+    /// lastVoteEpoch.
     pub last_vote_epoch: u64,
+    /// Its configEpoch in my view (mine, at the top level).
     pub config_epoch: u64,
+    /// My role.
     pub role: Role,
+    /// My master, when I am a replica.
     pub master: Option<String>,
+    /// cluster_state.
     pub state: ClusterState,
     /// Every node in my table, by id.
     pub nodes: BTreeMap<String, PeerSummary>,

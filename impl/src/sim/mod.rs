@@ -76,9 +76,13 @@ struct SimNode {
 /// Counters of a run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SimStats {
+    /// Send effects carried out.
     pub messages_sent: u64,
+    /// Messages handed to a live receiver.
     pub messages_delivered: u64,
+    /// Messages lost to faults, crashes or closed links.
     pub messages_dropped: u64,
+    /// Events handled by all cores.
     pub events: u64,
 }
 
@@ -107,6 +111,7 @@ pub struct Sim {
     pub batches: Vec<(u64, usize, Vec<Effect>)>,
     /// Messages sent, by type.
     pub sent_by_type: BTreeMap<MessageType, u64>,
+    /// Counters of this run.
     pub stats: SimStats,
 }
 

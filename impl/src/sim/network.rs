@@ -8,8 +8,11 @@ use crate::codec::NodeName;
 /// One connection, opened by `from` for its table entry `key`, accepted by `to`.
 #[derive(Clone, Debug)]
 pub struct Conn {
+    /// The connecting node.
     pub from: usize,
+    /// The connector's name for the peer (its table key).
     pub key: NodeName,
+    /// The accepting node.
     pub to: usize,
     /// Delivery time of the last message queued towards the acceptor / the
     /// connector, so that later messages never overtake it.
