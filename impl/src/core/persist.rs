@@ -101,7 +101,7 @@ impl Core {
 
     /// A core after a restart from `persisted`: the table, epochs and slots
     /// as saved, no links, no pending pings, FAIL times long past, and
-    /// currentEpoch at least the greatest configEpoch.
+    /// currentEpoch at least the greatest configEpoch. Mirrors `clusterLoadConfig`.
     pub fn restart(
         persisted: &NodesConf,
         cfg: CoreConfig,
@@ -112,52 +112,14 @@ impl Core {
             .iter()
             .find(|r| r.flags & flags::MYSELF != 0)
             .ok_or(RestartError::NoMyself)?;
-        let me = parse_id(&me_rec.id)?;
-        let mut table = NodeTable::new(NodeEntry::new(me, 0, now_ms));
-        table.nodes.clear();
-        for r in &persisted.nodes {
-            let id = parse_id(&r.id)?;
-            let mut n = NodeEntry::new(id, r.flags, now_ms);
-            n.ip = r.ip.clone();
-            n.port = r.port;
-            n.cport = r.cport;
-            n.pong_received_ms = r.pong_received_ms;
-            n.config_epoch = r.config_epoch;
-            table.nodes.insert(id, n);
-        }
-        for r in &persisted.nodes {
-            let id = parse_id(&r.id)?;
-            if let Some(m) = &r.master {
-                let m = parse_id(m)?;
-                if !table.contains(&m) {
-                    table.nodes.insert(m, NodeEntry::new(m, 0, now_ms));
-                }
-                table.attach_replica(&id, &m);
-            }
-            for range in &r.slots {
-                if range.start > range.end || range.end as usize >= CLUSTER_SLOTS {
-                    return Err(RestartError::BadSlotRange {
-                        id: r.id.clone(),
-                        start: range.start,
-                        end: range.end,
-                    });
-                }
-                for s in range.start..=range.end {
-                    table.add_slot(&id, s);
-                }
-            }
-        }
-        let mut core = Core::new(
-            super::NodeIdentity {
-                id: me,
-                ip: me_rec.ip.clone(),
-                port: me_rec.port,
-                cport: me_rec.cport,
-            },
-            cfg,
-            now_ms,
-        );
-        core.table = table;
+        let me = super::NodeIdentity {
+            id: parse_id(&me_rec.id)?,
+            ip: me_rec.ip.clone(),
+            port: me_rec.port,
+            cport: me_rec.cport,
+        };
+        let mut core = Core::new(me, cfg, now_ms);
+        core.table = load_table(persisted, now_ms)?;
         core.current_epoch = persisted.current_epoch;
         core.last_vote_epoch = persisted.last_vote_epoch;
         core.current_epoch = core.max_epoch();
@@ -165,6 +127,50 @@ impl Core {
         Ok(core)
     }
 }
+
+/// Rebuilds the node table from the saved lines: entries first, then
+/// master links and slots (a master may be listed after its replicas).
+fn load_table(persisted: &NodesConf, now_ms: u64) -> Result<NodeTable, RestartError> {
+    let mut table = NodeTable::new(NodeEntry::new(NULL_NAME, 0, now_ms));
+    table.nodes.clear();
+    for r in &persisted.nodes {
+        let id = parse_id(&r.id)?;
+        let mut n = NodeEntry::new(id, r.flags, now_ms);
+        n.ip = r.ip.clone();
+        n.port = r.port;
+        n.cport = r.cport;
+        n.pong_received_ms = r.pong_received_ms;
+        n.config_epoch = r.config_epoch;
+        table.nodes.insert(id, n);
+    }
+    for r in &persisted.nodes {
+        let id = parse_id(&r.id)?;
+        if let Some(m) = &r.master {
+            let m = parse_id(m)?;
+            if !table.contains(&m) {
+                table.nodes.insert(m, NodeEntry::new(m, 0, now_ms));
+            }
+            table.attach_replica(&id, &m);
+        }
+        for range in &r.slots {
+            if range.start > range.end || range.end as usize >= CLUSTER_SLOTS {
+                let (start, end) = (range.start, range.end);
+                return Err(RestartError::BadSlotRange {
+                    id: r.id.clone(),
+                    start,
+                    end,
+                });
+            }
+            for s in range.start..=range.end {
+                table.add_slot(&id, s);
+            }
+        }
+    }
+    Ok(table)
+}
+
+/// Placeholder name for the table's initial entry, removed at once.
+const NULL_NAME: NodeName = crate::codec::NULL_NODE_NAME;
 
 fn parse_id(id: &str) -> Result<NodeName, RestartError> {
     name_from_str(id).ok_or_else(|| RestartError::BadNodeId(id.to_string()))
