@@ -1,6 +1,10 @@
 //! Processing one received message. Mirrors `clusterProcessPacket`, split
 //! into its parts: the header (epochs), PING/MEET replies, the handshake
 //! and address checks, roles, slots, gossip, and the other message types.
+//!
+//! Divergence from Redis 7.0: a currentEpoch learned from a header is saved
+//! (without fsync). Redis only updates it in memory, so after a crash a node
+//! may restart with an older currentEpoch than it had announced.
 
 use crate::codec::{
     flags, mflags0, Body, GossipEntry, Header, Message, NodeName, SlotBitmap, NULL_NODE_NAME,
@@ -119,6 +123,10 @@ impl Core {
         }
         if h.current_epoch > self.current_epoch {
             self.current_epoch = h.current_epoch;
+            // Redis does not save here, so a restart can bring back an older
+            // currentEpoch; saving keeps "epochs never decrease" true across
+            // restarts (a deliberate divergence, see the module docs).
+            self.save_config(false);
         }
         if raised {
             self.save_config(true);
