@@ -144,8 +144,8 @@ fn converged(sim: &Sim) -> bool {
     sim.all_ok() && agree_slots && agree_roles
 }
 
-fn chaos_run(seed: u64) -> (Watch, Sim) {
-    let mut sim = Sim::new(6, fast_config(), seed);
+fn chaos_run(nodes: usize, seed: u64) -> (Watch, Sim) {
+    let mut sim = Sim::new(nodes, fast_config(), seed);
     form_cluster(&mut sim, 3, 30_000);
     sim.record_batches = true;
     let mut rng = SimRng::new(seed ^ 0xC4A05);
@@ -176,50 +176,54 @@ fn chaos_run(seed: u64) -> (Watch, Sim) {
     (watch, sim)
 }
 
-#[test]
-fn random_faults_never_break_safety_and_the_cluster_recovers() {
-    let mut recovered = 0;
+/// Runs `seeds` chaos schedules on `nodes` nodes (3 masters, the rest
+/// replicas) and checks safety during and convergence after each.
+fn chaos(nodes: usize, seeds: u64) {
     let mut elections = 0;
-    for seed in 1..=60 {
-        let (watch, sim) = chaos_run(seed);
+    for seed in 1..=seeds {
+        let (watch, sim) = chaos_run(nodes, seed);
         assert!(
             watch.violations.is_empty(),
             "seed {seed}: {:#?}",
             watch.violations
         );
-        // After repair: exactly one master per shard, all nodes agree.
-        if converged(&sim) {
-            recovered += 1;
-        }
-        let masters = (0..6).filter(|i| role(&sim, *i) == Role::Master).count();
-        elections += sim
-            .core(0)
-            .map(|c| c.current_epoch().saturating_sub(6))
-            .unwrap_or(0);
+        assert!(converged(&sim), "seed {seed}: did not converge after heal");
+        let masters = (0..nodes)
+            .filter(|i| role(&sim, *i) == Role::Master)
+            .count();
         assert!(masters >= 3, "seed {seed}: only {masters} masters");
         for slot in [0u16, 5461, 10923, 16383] {
-            let owners: BTreeSet<_> = (0..6)
-                .filter_map(|i| sim.core(i).and_then(|c| c.slot_owner(slot)))
-                .collect();
-            assert_eq!(
-                owners.len(),
-                1,
-                "seed {seed}: nodes disagree on the owner of slot {slot}"
-            );
-            let owner = owners.into_iter().next().and_then(|o| sim.index_of(&o));
-            let owner = owner
-                .unwrap_or_else(|| panic!("seed {seed}: slot {slot} owned by an unknown node"));
+            let owner = sim
+                .core(0)
+                .and_then(|c| c.slot_owner(slot))
+                .and_then(|o| sim.index_of(&o));
+            let owner =
+                owner.unwrap_or_else(|| panic!("seed {seed}: slot {slot} has no known owner"));
             assert_eq!(
                 role(&sim, owner),
                 Role::Master,
                 "seed {seed}: owner of {slot} is not a master"
             );
         }
+        elections += sim
+            .core(0)
+            .map(|c| c.current_epoch().saturating_sub(nodes as u64))
+            .unwrap_or(0);
     }
-    eprintln!("chaos: {recovered}/60 seeds back to cluster_state:ok, {elections} epochs bumped in total (seen by node 0)");
+    eprintln!("chaos {nodes} nodes: {seeds} seeds converged, {elections} epochs bumped in total (seen by node 0)");
     assert!(
         elections > 0,
         "the schedules never caused an election: the test is vacuous"
     );
-    assert_eq!(recovered, 60, "some seeds did not recover after heal");
+}
+
+#[test]
+fn random_faults_on_three_masters_three_replicas() {
+    chaos(6, 60);
+}
+
+#[test]
+fn random_faults_with_two_replicas_competing_for_one_master() {
+    // Replicas 3 and 6 both follow master 0.
+    chaos(7, 40);
 }

@@ -266,3 +266,37 @@ fn all_see_owner_except(sim: &Sim, slot: u16, owner: usize, except: usize) -> bo
         .filter(|i| *i != except)
         .all(|i| sim.core(i).and_then(|c| c.slot_owner(slot)) == Some(want))
 }
+
+#[test]
+fn an_election_without_votes_expires_and_is_retried_in_a_new_epoch() {
+    use clusterbus_node::codec::MessageType;
+    let mut sim = Sim::new(6, fast_config(), 8);
+    form_cluster(&mut sim, 3, 30_000);
+    sim.ignore(MessageType::FailoverAuthAck);
+    sim.crash(2);
+    let t = sim.now_ms();
+    // The first election (epoch 7) gets no votes.
+    let started = sim.run_until(t + 10_000, |s| {
+        s.core(5).map(|c| c.current_epoch()) == Some(7)
+    });
+    let started = started.expect("replica 5 started an election");
+    // Auth timeout max(2·NT, 2000) = 2 s, retry after twice that (4 s)
+    // from the planned start: no new election before then.
+    sim.run_for(1_000);
+    sim.heal();
+    sim.run_for(2_900);
+    assert_eq!(role(&sim, 5), Role::Replica);
+    assert_eq!(sim.core(5).map(|c| c.current_epoch()), Some(7));
+    let won = sim.run_until(started + 10_000, |s| {
+        role(s, 5) == Role::Master && s.all_ok()
+    });
+    let won = won.expect("the retried election was won");
+    assert!(won - started > 4_000, "retried after {} ms", won - started);
+    let c = sim.core(5).expect("up");
+    assert_eq!(
+        (c.current_epoch(), c.config_epoch()),
+        (8, 8),
+        "the second election used a new epoch"
+    );
+    assert!(all_see_owner(&sim, 16383, 5));
+}

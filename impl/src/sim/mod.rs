@@ -249,6 +249,10 @@ impl Sim {
     pub fn delay(&mut self, from: usize, to: usize, ms: u64) {
         self.faults.delay.insert((from, to), ms);
     }
+    /// Loses every message of type `t` (until `heal`).
+    pub fn ignore(&mut self, t: MessageType) {
+        self.faults.ignored.insert(t);
+    }
     /// Cuts both directions between `a` and `b`.
     pub fn cut(&mut self, a: usize, b: usize) {
         self.faults.cut(a, b);
@@ -506,7 +510,8 @@ impl Sim {
         };
         let dst = if to_acceptor { c.to } else { c.from };
         let p_drop = self.faults.drop.get(&(i, dst)).copied().unwrap_or(0.0);
-        if self.faults.is_blocked(i, dst) || (p_drop > 0.0 && self.rng.chance(p_drop)) {
+        let ignored = self.faults.ignored.contains(&msg.body.message_type());
+        if ignored || self.faults.is_blocked(i, dst) || (p_drop > 0.0 && self.rng.chance(p_drop)) {
             self.stats.messages_dropped += 1;
             return;
         }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::codec::NodeName;
+use crate::codec::{MessageType, NodeName};
 
 /// One connection, opened by `from` for its table entry `key`, accepted by `to`.
 #[derive(Clone, Debug)]
@@ -29,6 +29,8 @@ pub struct Faults {
     pub drop: BTreeMap<(usize, usize), f64>,
     /// Pairs with extra latency, ms.
     pub delay: BTreeMap<(usize, usize), u64>,
+    /// Message types lost everywhere.
+    pub ignored: BTreeSet<MessageType>,
 }
 
 impl Faults {
