@@ -29,6 +29,7 @@ pub mod event;
 pub mod failure;
 mod gossip;
 mod handshake;
+pub mod info;
 mod manual_failover;
 pub mod node_table;
 mod outgoing;
@@ -43,6 +44,7 @@ pub use constants::*;
 pub use effect::{sends, split_at_sync, Effect, Reply};
 pub use event::{ClusterCommand, Event, FailoverMode, GossipChoice, LinkId};
 pub use gossip::gossip_wanted;
+pub use info::{BusStats, ClusterInfo};
 pub use node_table::{LinkState, NodeEntry, NodeTable};
 pub use packet::random_name;
 pub use persist::RestartError;
@@ -129,6 +131,7 @@ pub struct Core {
     inbound: std::collections::BTreeMap<u64, NodeName>,
     /// FORGET blacklist: id -> until when it may not be re-added.
     blacklist: std::collections::BTreeMap<NodeName, u64>,
+    stats: info::BusStats,
     out: Vec<Effect>,
     todo_save: bool,
     todo_fsync: bool,
@@ -169,6 +172,7 @@ impl Core {
             repl_offset: 0,
             inbound: Default::default(),
             blacklist: Default::default(),
+            stats: info::BusStats::default(),
             out: Vec::new(),
             todo_save: false,
             todo_fsync: false,
@@ -185,7 +189,10 @@ impl Core {
                 msg,
                 gossip,
                 entropy,
-            } => self.process_packet(now_ms, link, msg, &gossip, entropy),
+            } => {
+                self.stats.count_received(msg.body.message_type());
+                self.process_packet(now_ms, link, msg, &gossip, entropy)
+            }
             Event::Command(cmd) => self.command(now_ms, cmd),
             Event::PingDue { peer, gossip } => self.ping_due(now_ms, &peer, &gossip),
             Event::NodeTimeout(peer) => self.node_timeout(now_ms, &peer),
@@ -215,6 +222,11 @@ impl Core {
                 conf: self.persisted(),
                 fsync: self.todo_fsync,
             });
+        }
+        for e in &self.out {
+            if let Effect::Send { msg, .. } = e {
+                self.stats.count_sent(msg.body.message_type());
+            }
         }
         out.append(&mut self.out);
         self.todo_save = false;

@@ -265,3 +265,25 @@ fn restart_from_persisted_keeps_epochs_and_slots() {
         Some(RestartError::NoMyself)
     );
 }
+
+#[test]
+fn cluster_info_counts_slots_and_messages() {
+    let (mut a, _) = met_pair(1000);
+    a.handle(
+        0,
+        Event::Command(ClusterCommand::AddSlots((0..16384).collect())),
+    );
+    let info = a.info();
+    assert_eq!(
+        (info.slots_assigned, info.slots_ok, info.slots_fail),
+        (16384, 16384, 0)
+    );
+    assert_eq!((info.known_nodes, info.size), (2, 1));
+    assert_eq!(info.state, ClusterState::Ok);
+    let t = |m: crate::codec::MessageType| m as usize;
+    use crate::codec::MessageType::{Meet, Ping, Pong};
+    assert_eq!(info.stats.sent[t(Meet)], 1);
+    assert_eq!(info.stats.received[t(Pong)], 1);
+    assert_eq!(info.stats.received[t(Ping)], 1);
+    assert_eq!(info.stats.sent[t(Pong)], 1);
+}
