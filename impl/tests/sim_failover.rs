@@ -51,6 +51,12 @@ fn master_crash_replica_wins_and_old_master_rejoins_as_replica() {
         done - crash_at
     );
 
+    restart_old_master_and_check_it_follows(&mut sim);
+}
+
+/// Node 0 restarts from nodes.conf believing it is master; it must end as
+/// a replica of the winner, node 3.
+fn restart_old_master_and_check_it_follows(sim: &mut Sim) {
     sim.restart(0).expect("restart from nodes.conf");
     let s0 = sim.summary(0).expect("up");
     assert_eq!(
@@ -78,7 +84,7 @@ fn master_crash_replica_wins_and_old_master_rejoins_as_replica() {
     let s0 = sim.summary(0).expect("up");
     assert_eq!(s0.current_epoch, 7);
     assert_eq!(s0.owner_of(0), Some(name_str(&sim.id(3)).as_str()));
-    assert!(all_see_owner(&sim, 0, 3));
+    assert!(all_see_owner(sim, 0, 3));
 }
 
 #[test]

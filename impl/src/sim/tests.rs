@@ -1,6 +1,7 @@
 //! The simulator's own verbs: faults, crash and restart.
 
 use super::*;
+use crate::core::LinkId;
 
 fn cfg() -> CoreConfig {
     CoreConfig {
