@@ -17,7 +17,7 @@ impl Core {
                 cport,
                 handshake_id,
             } => {
-                if port == 0 || cport == 0 || ip.is_empty() {
+                if port == 0 || cport == 0 || !looks_like_ip(&ip) {
                     Reply::Error(format!("ERR Invalid node address specified: {ip}:{port}"))
                 } else {
                     self.start_handshake(now_ms, &ip, port, cport, handshake_id);
@@ -196,4 +196,22 @@ impl Core {
         }
         self.save_config(true);
     }
+}
+
+/// Whether `ip` is an IPv4 or IPv6 literal (the check `clusterStartHandshake`
+/// makes with `inet_pton`), without touching any network API.
+fn looks_like_ip(ip: &str) -> bool {
+    let v4 = {
+        let parts: Vec<&str> = ip.split('.').collect();
+        parts.len() == 4
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.len() <= 3 && p.parse::<u8>().is_ok())
+    };
+    let v6 = ip.contains(':')
+        && ip.len() <= 45
+        && ip
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
+    v4 || v6
 }

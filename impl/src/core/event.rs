@@ -79,7 +79,9 @@ pub enum ClusterCommand {
 pub enum Event {
     /// A decoded message arrived on `link`. `gossip` chooses the gossip of
     /// any PING/PONG sent in reaction; `entropy` names a node created by an
-    /// inbound MEET.
+    /// inbound MEET. When `msg.header.myip` is empty (a Redis node without
+    /// `cluster-announce-ip`), the runtime fills in the peer's address before
+    /// handing the message over, as Redis's `nodeIp2String` does.
     Deliver {
         link: LinkId,
         msg: Message,

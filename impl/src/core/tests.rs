@@ -287,3 +287,30 @@ fn cluster_info_counts_slots_and_messages() {
     assert_eq!(info.stats.received[t(Ping)], 1);
     assert_eq!(info.stats.sent[t(Pong)], 1);
 }
+
+#[test]
+fn meet_rejects_addresses_that_are_not_ip_literals() {
+    let mut a = core(b'a', 7000, 1000);
+    for (ip, ok) in [
+        ("127.0.0.1", true),
+        ("::1", true),
+        ("localhost", false),
+        ("1.2.3.256", false),
+        ("", false),
+    ] {
+        let cmd = ClusterCommand::Meet {
+            ip: ip.into(),
+            port: 7001,
+            cport: 17001,
+            handshake_id: [b'h'; 40],
+        };
+        let eff = a.handle(0, Event::Command(cmd));
+        let reply = eff.last().cloned();
+        if ok {
+            assert_eq!(reply, Some(Effect::Reply(Reply::Ok)), "{ip}");
+        } else {
+            let want = format!("ERR Invalid node address specified: {ip}:7001");
+            assert_eq!(reply, Some(Effect::Reply(Reply::Error(want))), "{ip}");
+        }
+    }
+}
