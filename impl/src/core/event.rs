@@ -56,7 +56,7 @@ pub enum ClusterCommand {
     AddSlots(Vec<u16>),
     /// CLUSTER DELSLOTS.
     DelSlots(Vec<u16>),
-    /// CLUSTER REPLICATE <id>.
+    /// `CLUSTER REPLICATE <id>`.
     Replicate(NodeName),
     /// CLUSTER FAILOVER [FORCE|TAKEOVER].
     Failover { mode: FailoverMode },
@@ -64,12 +64,12 @@ pub enum ClusterCommand {
     SetConfigEpoch(u64),
     /// CLUSTER BUMPEPOCH.
     BumpEpoch,
-    /// CLUSTER FORGET <id>.
+    /// `CLUSTER FORGET <id>`.
     Forget(NodeName),
     /// CLUSTER RESET (hard when `hard`); `new_id` is the new random name
     /// used by a hard reset.
     Reset { hard: bool, new_id: NodeName },
-    /// CLUSTER COUNT-FAILURE-REPORTS <id>.
+    /// `CLUSTER COUNT-FAILURE-REPORTS <id>`.
     CountFailureReports(NodeName),
 }
 

@@ -19,6 +19,20 @@
 //!   nodes.conf after a crash.
 //!
 //! Timer events are computed by [`crate::scheduler`] from the getters here.
+//!
+//! Where this core knowingly differs from Redis 7.0:
+//! - a currentEpoch learned from a header is saved, so it never goes back
+//!   across a restart (Redis keeps it in memory only);
+//! - the node holds no data: its replication offset is 0 unless the runtime
+//!   sets it, the replica validity check measures the time since the
+//!   master's last PONG, and a manual failover may start as soon as the
+//!   paused master's offset arrives;
+//! - not implemented: replica migration (and the MIGRATE_TO flag), slot
+//!   migration states, PUBLISH and MODULE payloads (accepted, ignored);
+//! - `cluster_state` has no rejoin/writable delays, and `cluster size` is
+//!   computed when needed rather than cached by `clusterUpdateState`;
+//! - votes are counted per voter, so a duplicated AUTH_ACK counts once;
+//! - headers always carry this node's IP in `myip`.
 
 mod commands;
 pub mod constants;
