@@ -110,6 +110,11 @@ pub struct Sim {
     pub record_batches: bool,
     /// `(time, node, effects of one event)`, when `record_batches` is on.
     pub batches: Vec<(u64, usize, Vec<Effect>)>,
+    /// When on, every event handed to a core is kept in `events`.
+    pub record_events: bool,
+    /// `(time, node, event)`, when `record_events` is on: replaying them on
+    /// fresh cores reproduces the run.
+    pub events: Vec<(u64, usize, Event)>,
     /// Messages sent, by type.
     pub sent_by_type: BTreeMap<MessageType, u64>,
     /// Counters of this run.
@@ -152,6 +157,8 @@ impl Sim {
             logs: Vec::new(),
             keep_logs: false,
             record_batches: false,
+            record_events: false,
+            events: Vec::new(),
             batches: Vec::new(),
             sent_by_type: BTreeMap::new(),
             stats: SimStats::default(),
@@ -171,6 +178,14 @@ impl Sim {
     /// Whether the cluster has no nodes.
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
+    }
+    /// Node `i`'s identity (id and addresses).
+    pub fn identity(&self, i: usize) -> &NodeIdentity {
+        &self.nodes[i].identity
+    }
+    /// The settings every core runs with.
+    pub fn core_config(&self) -> CoreConfig {
+        self.cfg
     }
     /// Node `i`'s id.
     pub fn id(&self, i: usize) -> NodeName {
@@ -410,6 +425,9 @@ impl Sim {
             return;
         };
         self.stats.events += 1;
+        if self.record_events {
+            self.events.push((now, i, event.clone()));
+        }
         let effects = core.handle(now, event);
         if self.record_batches {
             self.batches.push((now, i, effects.clone()));
