@@ -177,3 +177,101 @@ fn failure_reports_expire_after_two_node_timeouts() {
     );
     assert_eq!(a.failure_report_count(&c), 0);
 }
+
+/// A 3-master/3-replica cluster (NT = 1000) where master 0 has crashed and
+/// its replica 3 sees it FAIL; returns replica 3's core and the time.
+fn replica_of_failed_master() -> (Core, u64) {
+    let cfg = crate::core::CoreConfig {
+        node_timeout_ms: 1000,
+        ..Default::default()
+    };
+    let mut sim = crate::sim::Sim::new(6, cfg, 9);
+    if let Err(e) = sim.create_cluster(3, 30_000) {
+        panic!("{e}");
+    }
+    let m = sim.id(0);
+    sim.crash(0);
+    let deadline = sim.now_ms() + 10_000;
+    // Step (not tick) so that the core is caught right after the FAIL
+    // message, before a cron tick plans the election.
+    let fail_seen = |s: &crate::sim::Sim| {
+        s.core(3)
+            .and_then(|c| c.node(&m))
+            .map(|n| n.failed())
+            .unwrap_or(false)
+    };
+    while !fail_seen(&sim) {
+        assert!(
+            sim.now_ms() < deadline,
+            "replica 3 never saw its master FAIL"
+        );
+        sim.step();
+    }
+    let t = sim.now_ms();
+    let Some(core) = sim.core(3).cloned() else {
+        panic!("replica 3 is down")
+    };
+    (core, t)
+}
+
+fn has(ev: &[Event], want: &Event) -> bool {
+    ev.contains(want)
+}
+
+#[test]
+fn election_is_planned_then_due_then_times_out_then_retried() {
+    let (mut c, t) = replica_of_failed_master();
+    // Plan with jitter 250.
+    let choices = CronChoices {
+        election_jitter_ms: 250,
+        ..Default::default()
+    };
+    let ev = due_events(t, 1, &c, &choices);
+    assert!(
+        has(&ev, &Event::ScheduleElection { jitter_ms: 250 }),
+        "{ev:?}"
+    );
+    c.handle(t, Event::ScheduleElection { jitter_ms: 250 });
+    let start = t + 500 + 250; // rank 0
+    assert_eq!(c.election().auth_time_ms, Some(start));
+    assert!(!has(&due(start - 1, &c), &Event::ElectionDue));
+    assert!(has(&due(start, &c), &Event::ElectionDue));
+    let epoch = c.current_epoch();
+    let effects = c.handle(start, Event::ElectionDue);
+    assert_eq!(c.current_epoch(), epoch + 1);
+    assert!(matches!(
+        effects[0],
+        crate::core::Effect::Persist { fsync: true, .. }
+    ));
+    // Auth timeout max(2·NT, 2000) = 2000 ms after the start.
+    assert!(!has(&due(start + 2000, &c), &Event::AuthTimeout));
+    assert!(has(&due(start + 2001, &c), &Event::AuthTimeout));
+    c.handle(start + 2001, Event::AuthTimeout);
+    // Retry twice the auth timeout (4000 ms) after the start.
+    let plan = Event::ScheduleElection { jitter_ms: 0 };
+    assert!(!has(&due(start + 4000, &c), &plan));
+    assert!(has(&due(start + 4001, &c), &plan));
+}
+
+#[test]
+fn manual_failover_times_out_after_five_seconds() {
+    let cfg = crate::core::CoreConfig {
+        node_timeout_ms: 1000,
+        ..Default::default()
+    };
+    let mut sim = crate::sim::Sim::new(6, cfg, 10);
+    if let Err(e) = sim.create_cluster(3, 30_000) {
+        panic!("{e}");
+    }
+    let Some(mut c) = sim.core(3).cloned() else {
+        panic!("replica 3 is down")
+    };
+    let t = sim.now_ms();
+    let mode = crate::core::FailoverMode::Default;
+    c.handle(t, Event::Command(ClusterCommand::Failover { mode }));
+    assert_eq!(c.manual_failover().end_ms, Some(t + 5000));
+    assert!(!has(&due(t + 5000, &c), &Event::ManualFailoverTimeout));
+    assert!(has(&due(t + 5001, &c), &Event::ManualFailoverTimeout));
+    c.handle(t + 5001, Event::ManualFailoverTimeout);
+    assert_eq!(c.manual_failover().end_ms, None);
+}
