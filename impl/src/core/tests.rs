@@ -314,3 +314,122 @@ fn meet_rejects_addresses_that_are_not_ip_literals() {
         }
     }
 }
+
+/// A formed 3+3 cluster (NT = 1000): the cores of master 1 (voter) and
+/// replica 3 (of master 0), taken while master 0 is still up.
+fn voter_and_candidate() -> (Core, Core, crate::sim::Sim) {
+    let cfg = CoreConfig {
+        node_timeout_ms: 1000,
+        ..CoreConfig::default()
+    };
+    let mut sim = crate::sim::Sim::new(6, cfg, 31);
+    if let Err(e) = sim.create_cluster(3, 30_000) {
+        panic!("{e}");
+    }
+    let (Some(v), Some(c)) = (sim.core(1).cloned(), sim.core(3).cloned()) else {
+        panic!("nodes down")
+    };
+    (v, c, sim)
+}
+
+/// An AUTH_REQUEST header from `candidate` for the next epoch.
+fn auth_request(candidate: &mut Core, now: u64, to: NodeName) -> crate::codec::Header {
+    let eff = candidate.handle(
+        now,
+        Event::PingDue {
+            peer: to,
+            gossip: vec![],
+        },
+    );
+    let mut h = msgs(&eff).remove(0).1.header;
+    h.current_epoch += 1;
+    h
+}
+
+#[test]
+fn may_vote_for_applies_each_redis_rule() {
+    use super::vote::VoteDenied;
+    use crate::codec::mflags0;
+    let (mut voter, mut cand, sim) = voter_and_candidate();
+    let now = sim.now_ms();
+    let (v_id, c_id, m_id) = (sim.id(1), sim.id(3), sim.id(0));
+    let req = auth_request(&mut cand, now, v_id);
+    assert_eq!(
+        voter.may_vote_for(now, &c_id, &req),
+        Err(VoteDenied::MasterUp)
+    );
+    let mut forced = req.clone();
+    forced.mflags[0] |= mflags0::FORCEACK;
+    assert_eq!(
+        voter.may_vote_for(now, &c_id, &forced),
+        Ok(()),
+        "FORCEACK skips the FAIL check"
+    );
+    let mut stale = req.clone();
+    stale.current_epoch = voter.current_epoch() - 1;
+    assert_eq!(
+        voter.may_vote_for(now, &c_id, &stale),
+        Err(VoteDenied::StaleEpoch)
+    );
+    assert_eq!(
+        voter.may_vote_for(now, &m_id, &req),
+        Err(VoteDenied::NotAReplica),
+        "a master asks"
+    );
+    assert_eq!(
+        cand.may_vote_for(now, &c_id, &req),
+        Err(VoteDenied::NotAVoter),
+        "replicas do not vote"
+    );
+    let mut old_claim = forced.clone();
+    old_claim.config_epoch = 0;
+    old_claim.myslots.insert(16383); // owned by master 2 with configEpoch 3
+    assert_eq!(
+        voter.may_vote_for(now, &c_id, &old_claim),
+        Err(VoteDenied::StaleSlotClaim)
+    );
+
+    // Grant the forced request: the vote is synced before the ACK leaves.
+    let epoch = forced.current_epoch;
+    let msg = crate::codec::Message {
+        header: forced.clone(),
+        body: Body::FailoverAuthRequest,
+    };
+    let eff = voter.handle(now, deliver(LinkId::Inbound(77), msg));
+    let (durable, after) = split_at_sync(eff);
+    assert!(
+        matches!(durable.last(), Some(Effect::Persist { conf, fsync: true }) if conf.last_vote_epoch == epoch)
+    );
+    assert!(
+        sends(&after).any(|(l, m)| *l == LinkId::Outbound(c_id) && m.body == Body::FailoverAuthAck)
+    );
+    assert_eq!(voter.last_vote_epoch(), epoch);
+    assert_eq!(
+        voter.may_vote_for(now, &c_id, &forced),
+        Err(VoteDenied::AlreadyVoted)
+    );
+    // A new epoch, but within 2·NT of the vote for the same master.
+    let mut next = forced.clone();
+    next.current_epoch = epoch + 1;
+    voter.handle(
+        now,
+        Event::PingDue {
+            peer: c_id,
+            gossip: vec![],
+        },
+    );
+    let bump = crate::codec::Message {
+        header: next.clone(),
+        body: Body::Pong {
+            gossip: vec![],
+            extensions: vec![],
+        },
+    };
+    voter.handle(now, deliver(LinkId::Outbound(c_id), bump));
+    assert_eq!(voter.current_epoch(), epoch + 1);
+    assert_eq!(
+        voter.may_vote_for(now + 2000 - 1, &c_id, &next),
+        Err(VoteDenied::VotedRecently)
+    );
+    assert_eq!(voter.may_vote_for(now + 2000, &c_id, &next), Ok(()));
+}
