@@ -67,6 +67,15 @@ fn ranges_of(n: &NodeEntry) -> Vec<SlotRange> {
 }
 
 impl Core {
+    /// The epoch shown for a node: its master's configEpoch for a replica
+    /// with a known master, its own otherwise. Mirrors `nodeEpoch`.
+    pub fn node_epoch(&self, n: &NodeEntry) -> u64 {
+        match n.master.and_then(|m| self.table.get(&m)) {
+            Some(m) if n.is_replica() => m.config_epoch,
+            _ => n.config_epoch,
+        }
+    }
+
     /// What nodes.conf must hold now (handshake nodes are not saved).
     pub fn persisted(&self) -> NodesConf {
         let nodes = self
@@ -84,7 +93,7 @@ impl Core {
                 master: n.master.map(|m| name_str(&m)),
                 ping_sent_ms: n.ping_sent_ms.unwrap_or(0),
                 pong_received_ms: n.pong_received_ms,
-                config_epoch: n.config_epoch,
+                config_epoch: self.node_epoch(n),
                 link_connected: n.has(flags::MYSELF)
                     || matches!(n.link, super::LinkState::Up { .. }),
                 slots: ranges_of(n),
@@ -140,7 +149,13 @@ fn load_table(persisted: &NodesConf, now_ms: u64) -> Result<NodeTable, RestartEr
         n.port = r.port;
         n.cport = r.cport;
         n.pong_received_ms = r.pong_received_ms;
-        n.config_epoch = r.config_epoch;
+        // As `clusterLoadConfig`: a replica with a master loads epoch 0 (the
+        // file holds its master's epoch).
+        n.config_epoch = if r.flags & flags::SLAVE != 0 && r.master.is_some() {
+            0
+        } else {
+            r.config_epoch
+        };
         table.nodes.insert(id, n);
     }
     for r in &persisted.nodes {
