@@ -92,8 +92,13 @@ impl Core {
         ));
     }
 
-    /// An UPDATE says `about` owns `slots` with `epoch`.
+    /// An UPDATE says `about` owns `slots` with `epoch`. An UPDATE about
+    /// myself is ignored (Redis would adopt its epoch, then discard the slots;
+    /// no correct peer sends one, since UPDATE names another owner).
     pub(super) fn process_update(&mut self, about: &NodeName, epoch: u64, slots: &SlotBitmap) {
+        if *about == self.myself {
+            return;
+        }
         let Some(n) = self.table.get(about) else {
             return;
         };

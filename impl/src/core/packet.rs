@@ -97,7 +97,8 @@ impl Core {
             }
         }
         let n = self.table.get(&h.sender)?;
-        if n.in_handshake() {
+        // A message claiming to come from myself is not from a known peer.
+        if n.in_handshake() || h.sender == self.myself {
             return None;
         }
         if let LinkId::Inbound(id) = link {

@@ -433,3 +433,39 @@ fn may_vote_for_applies_each_redis_rule() {
     );
     assert_eq!(voter.may_vote_for(now + 2000, &c_id, &next), Ok(()));
 }
+
+#[test]
+fn messages_claiming_to_be_from_myself_or_about_myself_change_nothing() {
+    let (mut a, mut b) = met_pair(1000);
+    let before = a.summary();
+    // b's PING with a's name as sender, a higher epoch and a master set.
+    let mut ping = msgs(&b.handle(
+        10,
+        Event::PingDue {
+            peer: a.id(),
+            gossip: vec![],
+        },
+    ))
+    .remove(0)
+    .1;
+    ping.header.sender = a.id();
+    ping.header.config_epoch = 99;
+    ping.header.slaveof = b.id();
+    let eff = a.handle(10, deliver(LinkId::Inbound(9), ping.clone()));
+    assert_eq!(msgs(&eff).len(), 1, "still answered with a PONG");
+    assert_eq!(a.summary(), before);
+    let update = Body::Update {
+        config_epoch: 50,
+        nodename: a.id(),
+        slots: crate::codec::SlotBitmap::empty(),
+    };
+    let msg = Message {
+        header: ping.header.clone(),
+        body: update,
+    };
+    let mut msg = msg;
+    msg.header.sender = b.id();
+    a.handle(20, deliver(LinkId::Inbound(9), msg));
+    assert_eq!(a.config_epoch(), before.config_epoch);
+    assert!(a.is_master());
+}
