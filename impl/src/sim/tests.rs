@@ -135,3 +135,28 @@ fn a_delayed_link_stays_fifo() {
     );
     assert_eq!(times[0], sim.now_ms() + 301);
 }
+
+#[test]
+fn a_forgotten_node_is_not_re_added_from_gossip_for_a_minute() {
+    let mut sim = Sim::new(4, cfg(), 6);
+    for i in 1..4 {
+        sim.meet(i, 0);
+    }
+    sim.run_for(3000);
+    assert!(knows(&sim, 0, 3));
+    let gone = sim.id(3);
+    assert_eq!(sim.command(0, ClusterCommand::Forget(gone)), Reply::Ok);
+    assert!(!knows(&sim, 0, 3));
+    sim.run_for(55_000);
+    assert!(!knows(&sim, 0, 3), "blacklisted for CLUSTER_BLACKLIST_TTL");
+    sim.run_for(10_000);
+    assert!(
+        knows(&sim, 0, 3),
+        "learned again from the others' gossip after the TTL"
+    );
+    let r = sim.command(0, ClusterCommand::Forget(sim.id(0)));
+    assert_eq!(
+        r,
+        Reply::Error("ERR I tried hard but I can't forget myself...".into())
+    );
+}
