@@ -186,9 +186,12 @@ impl Core {
         kind: PingKind,
         epochs: SenderEpochs,
     ) {
+        // My link's node, under its real name once a handshake completes.
+        let mut link_node = None;
         if let LinkId::Outbound(peer) = link {
-            if !self.check_outbound_peer(&peer, sender, h) {
-                return;
+            match self.check_outbound_peer(&peer, sender, h) {
+                Some(name) => link_node = Some(name),
+                None => return,
             }
         }
         if let Some(s) = sender {
@@ -199,7 +202,7 @@ impl Core {
                 self.update_address_if_needed(&s, h);
             }
         }
-        if let (LinkId::Outbound(peer), PingKind::Pong) = (link, kind) {
+        if let (Some(peer), PingKind::Pong) = (link_node, kind) {
             self.pong_received(now_ms, &peer);
         }
         let Some(s) = sender else { return };
@@ -216,24 +219,23 @@ impl Core {
 
     /// On my outbound link: complete a handshake (rename the node, or drop
     /// it when the sender is already known), or detect that a different node
-    /// answers at that address. Returns whether processing goes on.
+    /// answers at that address. Returns the link's node name when processing
+    /// goes on.
     fn check_outbound_peer(
         &mut self,
         peer: &NodeName,
         sender: Option<NodeName>,
         h: &Header,
-    ) -> bool {
-        let Some(n) = self.table.get(peer) else {
-            return false;
-        };
+    ) -> Option<NodeName> {
+        let n = self.table.get(peer)?;
         if n.in_handshake() {
             if let Some(s) = sender {
                 self.update_address_if_needed(&s, h);
                 self.del_node(peer);
-                return false;
+                return None;
             }
             self.complete_handshake(peer, h);
-            return true;
+            return Some(h.sender);
         }
         if *peer != h.sender {
             self.free_link(peer);
@@ -245,9 +247,9 @@ impl Core {
                 n.cport = 0;
             }
             self.save_config(false);
-            return false;
+            return None;
         }
-        true
+        Some(*peer)
     }
 
     /// A PONG on my link: the node answered. Clears PFAIL, maybe FAIL.

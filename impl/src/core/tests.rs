@@ -469,3 +469,28 @@ fn messages_claiming_to_be_from_myself_or_about_myself_change_nothing() {
     assert_eq!(a.config_epoch(), before.config_epoch);
     assert!(a.is_master());
 }
+
+#[test]
+fn the_pong_that_completes_a_handshake_counts_as_a_pong() {
+    let mut a2 = core(b'a', 7000, 1000);
+    let mut b2 = core(b'b', 7001, 1000);
+    let hs = [b'h'; 40];
+    let cmd = ClusterCommand::Meet {
+        ip: "127.0.0.1".into(),
+        port: 7001,
+        cport: 17001,
+        handshake_id: hs,
+    };
+    a2.handle(100, Event::Command(cmd));
+    a2.handle(100, Event::Reconnect(hs));
+    let meet = msgs(&a2.handle(
+        100,
+        Event::LinkUp {
+            peer: hs,
+            gossip: GossipChoice::Seed(1),
+        },
+    ));
+    let pong = msgs(&b2.handle(150, deliver(LinkId::Inbound(1), meet[0].1.clone())));
+    a2.handle(200, deliver(LinkId::Outbound(hs), pong[0].1.clone()));
+    assert_eq!(a2.node(&[b'b'; 40]).map(|n| n.pong_received_ms), Some(200));
+}
