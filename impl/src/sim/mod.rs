@@ -115,6 +115,9 @@ pub struct Sim {
     /// `(time, node, event)`, when `record_events` is on: replaying them on
     /// fresh cores reproduces the run.
     pub events: Vec<(u64, usize, Event)>,
+    /// Messages the codec could not carry (encode then decode failed): a
+    /// bug in the codec or the core; scenarios assert this stays empty.
+    pub wire_errors: Vec<String>,
     /// Messages sent, by type.
     pub sent_by_type: BTreeMap<MessageType, u64>,
     /// Counters of this run.
@@ -158,6 +161,7 @@ impl Sim {
             keep_logs: false,
             record_batches: false,
             record_events: false,
+            wire_errors: Vec::new(),
             events: Vec::new(),
             batches: Vec::new(),
             sent_by_type: BTreeMap::new(),
@@ -213,8 +217,12 @@ impl Sim {
             .map(|c| c.cluster_state())
             .unwrap_or(ClusterState::Fail)
     }
-    /// Whether every live node says `cluster_state:ok`.
+    /// Whether every live node says `cluster_state:ok` (and every message
+    /// crossed the wire intact).
     pub fn all_ok(&self) -> bool {
+        if !self.wire_errors.is_empty() {
+            return false;
+        }
         (0..self.len())
             .filter(|i| self.is_up(*i))
             .all(|i| self.state(i) == ClusterState::Ok)

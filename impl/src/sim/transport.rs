@@ -99,7 +99,15 @@ impl Sim {
             at = at.max(*last);
             *last = at;
         }
-        let msg = Box::new(wire::over_the_wire(&msg));
+        let msg = match wire::over_the_wire(&msg) {
+            Ok(m) => Box::new(m),
+            Err(e) => {
+                self.stats.messages_dropped += 1;
+                self.wire_errors
+                    .push(format!("t={} node {i}: {e}", self.now_ms));
+                return;
+            }
+        };
         self.push(
             at - self.now_ms,
             Pending::Msg {

@@ -6,9 +6,10 @@
 use crate::codec::Message;
 use crate::config::NodesConf;
 
-/// What the receiving node gets for a message the sender emitted.
-pub fn over_the_wire(msg: &Message) -> Message {
-    msg.clone()
+/// What the receiving node gets for a message the sender emitted, or why
+/// the receiver could not read it.
+pub fn over_the_wire(msg: &Message) -> Result<Message, String> {
+    Ok(msg.clone())
 }
 
 /// What a node's disk holds after a Persist.
