@@ -156,21 +156,46 @@ pub struct PingExt {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Body {
     /// PING, PONG, MEET: gossip entries and ping extensions.
-    Ping { gossip: Vec<GossipEntry>, extensions: Vec<PingExt> },
-    Pong { gossip: Vec<GossipEntry>, extensions: Vec<PingExt> },
-    Meet { gossip: Vec<GossipEntry>, extensions: Vec<PingExt> },
+    Ping {
+        gossip: Vec<GossipEntry>,
+        extensions: Vec<PingExt>,
+    },
+    Pong {
+        gossip: Vec<GossipEntry>,
+        extensions: Vec<PingExt>,
+    },
+    Meet {
+        gossip: Vec<GossipEntry>,
+        extensions: Vec<PingExt>,
+    },
     /// FAIL: the node that failed.
-    Fail { nodename: NodeName },
+    Fail {
+        nodename: NodeName,
+    },
     /// PUBLISH / PUBLISHSHARD: channel and message bytes.
-    Publish { channel: Vec<u8>, message: Vec<u8> },
-    PublishShard { channel: Vec<u8>, message: Vec<u8> },
+    Publish {
+        channel: Vec<u8>,
+        message: Vec<u8>,
+    },
+    PublishShard {
+        channel: Vec<u8>,
+        message: Vec<u8>,
+    },
     FailoverAuthRequest,
     FailoverAuthAck,
     /// UPDATE: "node `nodename` owns `slots` with `config_epoch`".
-    Update { config_epoch: u64, nodename: NodeName, slots: SlotBitmap },
+    Update {
+        config_epoch: u64,
+        nodename: NodeName,
+        slots: SlotBitmap,
+    },
     MfStart,
     /// MODULE: module id, type and payload.
-    Module { module_id: u64, module_type: u8, payload: Vec<u8> },
+    Module {
+        module_id: u64,
+        module_type: u8,
+        payload: Vec<u8>,
+    },
 }
 
 /// A whole cluster bus message.
