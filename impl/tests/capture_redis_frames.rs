@@ -145,7 +145,13 @@ fn assert_from_redis(msg: &Message, redis: &Redis, myid: &str) {
 }
 
 /// Redis MEETs the fake node behind `listener`; we answer PONG as `id`.
-fn meet_fake_node(redis: &Redis, listener: &TcpListener, id: &str, fake_port: u16) -> TcpStream {
+fn meet_fake_node(
+    redis: &Redis,
+    listener: &TcpListener,
+    id: &str,
+    fake_port: u16,
+    known: &[&str],
+) -> TcpStream {
     let cport = listener.local_addr().expect("listener address").port();
     let reply = redis.cmd(&[
         "CLUSTER",
@@ -157,11 +163,10 @@ fn meet_fake_node(redis: &Redis, listener: &TcpListener, id: &str, fake_port: u1
     assert_eq!(reply.text(), "OK");
     let mut stream = accept_within(listener);
     let (meet, _) = read_until(&mut stream, MessageType::Meet);
-    assert_eq!(
-        body_gossip(&meet.body).0.len(),
-        0,
-        "nobody to gossip about during a first MEET"
-    );
+    for g in body_gossip(&meet.body).0 {
+        let known = known.iter().any(|k| g.nodename == *k.as_bytes());
+        assert!(known, "MEET gossips only about nodes past their handshake");
+    }
     let pong = Message {
         header: our_header(id, fake_port, cport),
         body: Body::Pong {
@@ -192,8 +197,8 @@ fn frames_from_redis_decode_and_reencode_exactly() {
     let (a_id, b_id) = (new_node_id(b"fake node a"), new_node_id(b"fake node b"));
     let a_listener = TcpListener::bind("127.0.0.1:0").expect("bind bus listener a");
     let b_listener = TcpListener::bind("127.0.0.1:0").expect("bind bus listener b");
-    let mut a = meet_fake_node(&redis, &a_listener, &a_id, 30001);
-    let _b = meet_fake_node(&redis, &b_listener, &b_id, 30002);
+    let mut a = meet_fake_node(&redis, &a_listener, &a_id, 30001, &[]);
+    let _b = meet_fake_node(&redis, &b_listener, &b_id, 30002, &[&a_id]);
 
     // Redis's cron PINGs node a over the link it opened.
     let (ping, _) = read_until(&mut a, MessageType::Ping);
