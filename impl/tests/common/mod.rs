@@ -72,8 +72,13 @@ pub fn require_redis_server() {
 impl Redis {
     /// Start redis-server in cluster mode with `dir` as its working directory.
     pub fn start(dir: &Path, extra: &[&str]) -> Redis {
-        require_redis_server();
         let (port, bus_port) = free_ports();
+        Redis::start_on(dir, port, bus_port, extra)
+    }
+
+    /// Start redis-server in cluster mode on the given client and bus ports.
+    pub fn start_on(dir: &Path, port: u16, bus_port: u16, extra: &[&str]) -> Redis {
+        require_redis_server();
         let (p, bp) = (port.to_string(), bus_port.to_string());
         let dir_s = dir.to_str().expect("temp dir path is UTF-8");
         let mut args = vec![
