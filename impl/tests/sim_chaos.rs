@@ -6,7 +6,7 @@
 //! - no master grants two votes in one epoch;
 //! - no two masters win an election in the same epoch.
 
-mod common;
+mod sim_common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,7 +14,7 @@ use clusterbus_node::codec::Body;
 use clusterbus_node::core::{Effect, Role};
 use clusterbus_node::sim::rng::SimRng;
 use clusterbus_node::sim::Sim;
-use common::{fast_config, form_cluster, role};
+use sim_common::{fast_config, form_cluster, role};
 
 /// What the checker remembers between ticks.
 #[derive(Default)]

@@ -1,11 +1,11 @@
 //! Failover scenarios: a master crashes, its replica is elected; competing
 //! replicas; a minority partition that must not fail over.
 
-mod common;
+mod sim_common;
 
 use clusterbus_node::core::{name_str, ClusterState, Role};
 use clusterbus_node::sim::Sim;
-use common::{all_see_owner, fast_config, form_cluster, role};
+use sim_common::{all_see_owner, fast_config, form_cluster, role};
 
 #[test]
 fn master_crash_replica_wins_and_old_master_rejoins_as_replica() {
@@ -118,7 +118,7 @@ fn two_replicas_of_one_master_exactly_one_wins() {
 
 fn form_two_replica_cluster(sim: &mut Sim) {
     use clusterbus_node::core::{ClusterCommand, Reply};
-    for (i, (s, e)) in common::slot_split(3).into_iter().enumerate() {
+    for (i, (s, e)) in sim_common::slot_split(3).into_iter().enumerate() {
         assert_eq!(sim.add_slots(i, s, e), Reply::Ok);
     }
     for i in 0..5 {

@@ -1,16 +1,19 @@
 //! A cluster forms through CLUSTER MEET and REPLICATE and reaches `ok`.
 
-mod common;
+mod sim_common;
 
 use clusterbus_node::core::{name_str, ClusterState, Role};
 use clusterbus_node::sim::Sim;
-use common::{fast_config, form_cluster, slot_split};
+use sim_common::{fast_config, form_cluster, slot_split};
 
 #[test]
 fn six_nodes_meet_replicate_and_reach_ok() {
     let mut sim = Sim::new(6, fast_config(), 1);
     let t = form_cluster(&mut sim, 3, 30_000);
     assert!(t > 0);
+    // Every message went through the real codec and was read back.
+    assert!(sim.wire_errors.is_empty(), "{:?}", sim.wire_errors);
+    assert!(sim.stats.messages_delivered > 50);
     let ranges = slot_split(3);
     for i in 0..6 {
         let s = sim.summary(i).expect("node is up");

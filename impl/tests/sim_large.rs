@@ -1,11 +1,11 @@
 //! A 100-node cluster (50 masters, 50 replicas, NT = 15 s) forms and
 //! survives a master crash. Prints the virtual times.
 
-mod common;
+mod sim_common;
 
 use clusterbus_node::core::{CoreConfig, Role};
 use clusterbus_node::sim::Sim;
-use common::{all_see_owner, form_cluster, role};
+use sim_common::{all_see_owner, form_cluster, role};
 
 #[test]
 fn hundred_nodes_form_and_survive_a_master_crash() {

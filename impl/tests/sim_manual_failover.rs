@@ -1,11 +1,11 @@
 //! CLUSTER FAILOVER, FAILOVER FORCE and FAILOVER TAKEOVER on a healthy cluster.
 
-mod common;
+mod sim_common;
 
 use clusterbus_node::codec::MessageType;
 use clusterbus_node::core::{ClusterCommand, FailoverMode, Reply, Role};
 use clusterbus_node::sim::Sim;
-use common::{all_see_owner, fast_config, form_cluster, role};
+use sim_common::{all_see_owner, fast_config, form_cluster, role};
 
 /// Runs a manual failover of replica 3 (of master 0) and returns the sim
 /// once roles have swapped everywhere.

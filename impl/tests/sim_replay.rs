@@ -2,11 +2,11 @@
 //! fed to each node, on fresh cores, reproduces every node's state. This is
 //! what lets conformance drive cores with a model's actions.
 
-mod common;
+mod sim_common;
 
 use clusterbus_node::core::Core;
 use clusterbus_node::sim::Sim;
-use common::{fast_config, form_cluster};
+use sim_common::{fast_config, form_cluster};
 
 #[test]
 fn replaying_recorded_events_reproduces_every_node() {
