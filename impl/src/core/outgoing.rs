@@ -11,17 +11,12 @@ use super::{Core, Effect, GossipChoice, LinkId, NodeEntry};
 
 /// Writes `ip` into a NUL-padded wire field (truncated to leave a NUL).
 pub(super) fn ip_field(ip: &str) -> [u8; NET_IP_STR_LEN] {
-    let mut out = [0u8; NET_IP_STR_LEN];
-    let b = ip.as_bytes();
-    let n = b.len().min(NET_IP_STR_LEN - 1);
-    out[..n].copy_from_slice(&b[..n]);
-    out
+    crate::codec::c_str_field(ip.as_bytes())
 }
 
 /// Reads a NUL-padded wire IP field.
 pub(super) fn ip_string(field: &[u8; NET_IP_STR_LEN]) -> String {
-    let end = field.iter().position(|b| *b == 0).unwrap_or(NET_IP_STR_LEN);
-    String::from_utf8_lossy(&field[..end]).into_owned()
+    String::from_utf8_lossy(crate::codec::c_str(field)).into_owned()
 }
 
 /// Seconds as gossip carries them (Redis divides its ms clock by 1000).
