@@ -40,8 +40,8 @@ impl fmt::Display for RestartError {
 
 impl std::error::Error for RestartError {}
 
-/// Groups a node's slots into ascending inclusive ranges, a byte at a time
-/// (empty and full bytes are skipped or taken whole).
+/// Groups a node's slots into ascending inclusive ranges, 64 slots at a
+/// time (empty and full words and bytes are skipped or taken whole).
 fn ranges_of(n: &NodeEntry) -> Vec<SlotRange> {
     let mut out: Vec<SlotRange> = Vec::new();
     if n.numslots == 0 {
@@ -53,14 +53,25 @@ fn ranges_of(n: &NodeEntry) -> Vec<SlotRange> {
             _ => out.push(SlotRange { start, end }),
         }
     }
-    for (i, byte) in n.slots.0.iter().enumerate() {
-        let base = (i * 8) as u16;
-        match *byte {
+    for (w, word) in n.slots.0.chunks_exact(8).enumerate() {
+        let base = (w * 64) as u16;
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        match u64::from_le_bytes(bytes) {
             0 => {}
-            0xff => extend(&mut out, base, base + 7),
-            b => (0..8u16)
-                .filter(|bit| b & (1 << bit) != 0)
-                .for_each(|bit| extend(&mut out, base + bit, base + bit)),
+            u64::MAX => extend(&mut out, base, base + 63),
+            _ => {
+                for (i, byte) in word.iter().enumerate() {
+                    let b = base + (i * 8) as u16;
+                    match *byte {
+                        0 => {}
+                        0xff => extend(&mut out, b, b + 7),
+                        v => (0..8u16)
+                            .filter(|bit| v & (1 << bit) != 0)
+                            .for_each(|bit| extend(&mut out, b + bit, b + bit)),
+                    }
+                }
+            }
         }
     }
     out

@@ -494,3 +494,20 @@ fn the_pong_that_completes_a_handshake_counts_as_a_pong() {
     a2.handle(200, deliver(LinkId::Outbound(hs), pong[0].1.clone()));
     assert_eq!(a2.node(&[b'b'; 40]).map(|n| n.pong_received_ms), Some(200));
 }
+
+#[test]
+fn persisted_slot_ranges_cover_word_and_byte_edges() {
+    use crate::config::SlotRange;
+    let mut a = core(b'a', 7000, 1000);
+    let mut slots: Vec<u16> = (0..=64).collect();
+    slots.push(70);
+    slots.extend(127..=200);
+    slots.push(16383);
+    a.handle(0, Event::Command(ClusterCommand::AddSlots(slots)));
+    let conf = a.persisted();
+    let r = |start, end| SlotRange { start, end };
+    assert_eq!(
+        conf.nodes[0].slots,
+        vec![r(0, 64), r(70, 70), r(127, 200), r(16383, 16383)]
+    );
+}
