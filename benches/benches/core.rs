@@ -1,7 +1,8 @@
 //! Core event throughput: PINGs (with a gossip section) handled per second
 //! by one core that is part of a formed 100-node cluster (50 masters + 50
 //! replicas, NT 15 s, built in the simulator). Each handled PING is
-//! processed (epochs, roles, slots, gossip) and answered with a PONG.
+//! processed (epochs, roles, slots, gossip) and answered with a PONG; the
+//! second benchmark also decodes the PING from its 2,256 + 104·n bytes.
 //!
 //! Run: `cargo bench -p clusterbus-benches --bench core`.
 
@@ -77,6 +78,25 @@ fn bench_ping(c: &mut Criterion) {
             },
             BatchSize::SmallInput,
         )
+    });
+    let bytes = clusterbus_node::codec::encode(&ping);
+    group.bench_function("decode + handle PING (100-node cluster)", |b| {
+        b.iter(|| {
+            seed += 1;
+            let Ok(msg) = clusterbus_node::codec::decode(&bytes) else {
+                panic!("PING did not decode")
+            };
+            let gossip = GossipChoice::Seed(seed);
+            core.handle(
+                now,
+                Event::Deliver {
+                    link: LinkId::Inbound(1),
+                    msg,
+                    gossip,
+                    entropy: seed,
+                },
+            )
+        })
     });
     group.finish();
 }
