@@ -1,6 +1,20 @@
 //! nodes.conf: Redis 7.0's cluster config file, read and written in its exact
 //! format (the `CLUSTER NODES` lines, then `vars currentEpoch N lastVoteEpoch N`).
 //! Mirrors `clusterLoadConfig` / `clusterSaveConfig` in Redis's `src/cluster.c`.
+//!
+//! [`parse`] and [`render`] are pure text conversions; [`load`] and [`save`]
+//! add the file (errors name the path and line; saving is atomic).
+mod error;
+mod file;
+mod flags;
+mod parse;
+mod render;
+
+pub use error::{ConfigError, ConfigErrorKind};
+pub use file::{load, save};
+pub use flags::{flags_from_str, flags_to_string, FLAG_NAMES};
+pub use parse::{parse, CLUSTER_PORT_INCR};
+pub use render::{render, render_node};
 
 /// A contiguous, inclusive range of slots, as nodes.conf and CLUSTER NODES list them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -47,3 +61,23 @@ pub struct NodesConf {
     pub current_epoch: u64,
     pub last_vote_epoch: u64,
 }
+
+impl NodesConf {
+    /// The node line with the MYSELF flag (`parse` guarantees exactly one).
+    pub fn myself(&self) -> Option<&NodeRecord> {
+        self.nodes
+            .iter()
+            .find(|n| n.flags & crate::codec::flags::MYSELF != 0)
+    }
+
+    /// The currentEpoch to start with: the saved one, raised to the largest
+    /// configEpoch in the file if that is higher (protection against a hand-edited
+    /// file). Mirrors the check at the end of `clusterLoadConfig`.
+    pub fn effective_current_epoch(&self) -> u64 {
+        let max_config = self.nodes.iter().map(|n| n.config_epoch).max().unwrap_or(0);
+        self.current_epoch.max(max_config)
+    }
+}
+
+#[cfg(test)]
+mod tests;
