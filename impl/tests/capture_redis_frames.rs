@@ -6,7 +6,8 @@
 //! two fake nodes whose bus ports are listeners in this test; redis connects
 //! to each and sends MEET; we answer PONG so the handshakes complete; redis
 //! then PINGs us, gossiping about the other fake node. Finally we connect to
-//! redis's bus port and send a MEET of our own; redis answers PONG.
+//! redis's bus port and send a MEET of our own; redis answers PONG. A PING
+//! claiming one of redis's slots with an older configEpoch earns an UPDATE.
 
 mod common;
 
@@ -222,6 +223,41 @@ fn frames_from_redis_decode_and_reencode_exactly() {
     inbound.write_all(&codec::encode(&meet)).expect("send MEET");
     let (pong, _) = read_until(&mut inbound, MessageType::Pong);
     assert_from_redis(&pong, &redis, &myid);
+
+    // Node a claims slot 0 with configEpoch 0; redis owns it with 7, so it
+    // sends an UPDATE over its own link to a.
+    let mut stale = our_header(&a_id, 30001, a_cport);
+    stale.myslots.insert(0);
+    // It repeats its hostname: a PING without one would clear it (updateAnnouncedHostname).
+    let extensions = vec![PingExt::hostname(b"fake-a")];
+    let claim = Message {
+        header: stale,
+        body: Body::Ping {
+            gossip: vec![],
+            extensions,
+        },
+    };
+    inbound
+        .write_all(&codec::encode(&claim))
+        .expect("send stale PING");
+    let (update, bytes) = read_until(&mut a, MessageType::Update);
+    assert_eq!(bytes.len(), UPDATE_LEN);
+    let Body::Update {
+        config_epoch,
+        nodename,
+        slots,
+    } = &update.body
+    else {
+        panic!("not an UPDATE: {update:?}");
+    };
+    assert_eq!((*config_epoch, &nodename[..]), (7, myid.as_bytes()));
+    assert_eq!(
+        bitmap_to_ranges(slots),
+        vec![SlotRange {
+            start: 0,
+            end: 5460
+        }]
+    );
 
     // Redis recorded what our PONG and MEET said about node a.
     let nodes = redis.cmd(&["CLUSTER", "NODES"]).text();
