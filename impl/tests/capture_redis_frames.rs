@@ -8,6 +8,7 @@
 //! then PINGs us, gossiping about the other fake node. Finally we connect to
 //! redis's bus port and send a MEET of our own; redis answers PONG. A PING
 //! claiming one of redis's slots with an older configEpoch earns an UPDATE.
+//! A second test gets a FAIL broadcast (see its doc comment).
 
 mod common;
 
