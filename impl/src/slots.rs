@@ -149,4 +149,23 @@ mod tests {
         assert_eq!(bitmap_to_ranges(&bitmap), ranges);
         assert!(bitmap_to_ranges(&SlotBitmap::empty()).is_empty());
     }
+
+    #[test]
+    fn out_of_range_slots_are_ignored_not_panics() {
+        let mut bitmap = ranges_to_bitmap(&[SlotRange {
+            start: 16383,
+            end: u16::MAX,
+        }]);
+        assert_eq!(
+            bitmap_to_ranges(&bitmap),
+            vec![SlotRange {
+                start: 16383,
+                end: 16383
+            }]
+        );
+        bitmap.insert(20000);
+        bitmap.remove(20000);
+        assert!(!bitmap.contains(20000));
+        assert_eq!(bitmap.count(), 1);
+    }
 }

@@ -6,7 +6,9 @@
 //! two fake nodes whose bus ports are listeners in this test; redis connects
 //! to each and sends MEET; we answer PONG so the handshakes complete; redis
 //! then PINGs us, gossiping about the other fake node. Finally we connect to
-//! redis's bus port and send a MEET of our own; redis answers PONG.
+//! redis's bus port and send a MEET of our own; redis answers PONG. A PING
+//! claiming one of redis's slots with an older configEpoch earns an UPDATE.
+//! A second test gets a FAIL broadcast (see its doc comment).
 
 mod common;
 
@@ -223,6 +225,41 @@ fn frames_from_redis_decode_and_reencode_exactly() {
     let (pong, _) = read_until(&mut inbound, MessageType::Pong);
     assert_from_redis(&pong, &redis, &myid);
 
+    // Node a claims slot 0 with configEpoch 0; redis owns it with 7, so it
+    // sends an UPDATE over its own link to a.
+    let mut stale = our_header(&a_id, 30001, a_cport);
+    stale.myslots.insert(0);
+    // It repeats its hostname: a PING without one would clear it (updateAnnouncedHostname).
+    let extensions = vec![PingExt::hostname(b"fake-a")];
+    let claim = Message {
+        header: stale,
+        body: Body::Ping {
+            gossip: vec![],
+            extensions,
+        },
+    };
+    inbound
+        .write_all(&codec::encode(&claim))
+        .expect("send stale PING");
+    let (update, bytes) = read_until(&mut a, MessageType::Update);
+    assert_eq!(bytes.len(), UPDATE_LEN);
+    let Body::Update {
+        config_epoch,
+        nodename,
+        slots,
+    } = &update.body
+    else {
+        panic!("not an UPDATE: {update:?}");
+    };
+    assert_eq!((*config_epoch, &nodename[..]), (7, myid.as_bytes()));
+    assert_eq!(
+        bitmap_to_ranges(slots),
+        vec![SlotRange {
+            start: 0,
+            end: 5460
+        }]
+    );
+
     // Redis recorded what our PONG and MEET said about node a.
     let nodes = redis.cmd(&["CLUSTER", "NODES"]).text();
     let line = nodes
@@ -233,4 +270,106 @@ fn frames_from_redis_decode_and_reencode_exactly() {
         line.contains(&format!(":30001@{a_cport},fake-a master")),
         "{line}"
     );
+}
+
+/// Frames read from `stream` by a background thread, so the test can keep
+/// sending while it waits. The thread ends when the connection does.
+fn frame_channel(stream: &TcpStream) -> std::sync::mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut reader = stream.try_clone().expect("clone stream");
+    std::thread::spawn(move || loop {
+        let mut buf = vec![0u8; 8];
+        if reader.read_exact(&mut buf).is_err() {
+            return;
+        }
+        let Ok(Some(len)) = frame_length(&buf) else {
+            return;
+        };
+        buf.resize(len, 0);
+        if reader.read_exact(&mut buf[8..]).is_err() || tx.send(buf).is_err() {
+            return;
+        }
+    });
+    rx
+}
+
+/// A gossip entry saying node `id` looks failed (PFAIL) to the sender.
+fn pfail_gossip(id: &str, cport: u16) -> GossipEntry {
+    let mut nodename = [0u8; NODE_NAME_LEN];
+    nodename.copy_from_slice(id.as_bytes());
+    GossipEntry {
+        nodename,
+        ping_sent: 0,
+        pong_received: 0,
+        ip: c_str_field(b"127.0.0.1"),
+        port: 30001,
+        cport,
+        flags: flags::MASTER | flags::PFAIL,
+        pport: 0,
+        notused1: 0,
+    }
+}
+
+/// Node a goes silent; node b (a master) keeps reporting it as PFAIL. Redis,
+/// the only master with slots, has the quorum alone once a times out on its
+/// side, marks a FAIL and broadcasts FAIL to b. Frames carry no extensions here.
+#[test]
+fn fail_frame_from_redis_decodes_and_reencodes_exactly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let redis = Redis::start(dir.path(), &["--cluster-node-timeout", "500"]);
+    assert_eq!(
+        redis.cmd(&["CLUSTER", "ADDSLOTSRANGE", "0", "5460"]).text(),
+        "OK"
+    );
+    assert_eq!(
+        redis.cmd(&["CLUSTER", "SET-CONFIG-EPOCH", "7"]).text(),
+        "OK"
+    );
+    let myid = redis.cmd(&["CLUSTER", "MYID"]).text();
+    let (a_id, b_id) = (new_node_id(b"silent node a"), new_node_id(b"reporter b"));
+    let a_listener = TcpListener::bind("127.0.0.1:0").expect("bind bus listener a");
+    let b_listener = TcpListener::bind("127.0.0.1:0").expect("bind bus listener b");
+    let a_cport = a_listener.local_addr().expect("address").port();
+    let b_cport = b_listener.local_addr().expect("address").port();
+    let _a = meet_fake_node(&redis, &a_listener, &a_id, 30001, &[]);
+    let mut b = meet_fake_node(&redis, &b_listener, &b_id, 30002, &[&a_id]);
+    let frames = frame_channel(&b);
+
+    let report = Message {
+        header: our_header(&b_id, 30002, b_cport),
+        body: Body::Ping {
+            gossip: vec![pfail_gossip(&a_id, a_cport)],
+            extensions: vec![],
+        },
+    };
+    let deadline = Instant::now() + WAIT;
+    let fail = loop {
+        assert!(
+            Instant::now() < deadline,
+            "no FAIL from redis within {WAIT:?}"
+        );
+        b.write_all(&encode(&report)).expect("send PFAIL report");
+        let Ok(bytes) = frames.recv_timeout(Duration::from_millis(100)) else {
+            continue;
+        };
+        let msg = decode_exact(&bytes);
+        if let Body::Fail { nodename } = &msg.body {
+            assert_eq!(bytes.len(), FAIL_LEN);
+            assert_eq!(
+                &nodename[..],
+                a_id.as_bytes(),
+                "FAIL is about the silent node"
+            );
+            break msg;
+        }
+    };
+    assert_eq!(&fail.header.sender[..], myid.as_bytes());
+    assert_eq!(fail.header.config_epoch, 7);
+    assert_eq!(fail.header.mflags, [0; 3], "no hostname, so no EXT_DATA");
+    let nodes = redis.cmd(&["CLUSTER", "NODES"]).text();
+    let line = nodes
+        .lines()
+        .find(|l| l.starts_with(&a_id))
+        .expect("node a listed");
+    assert!(line.contains(" master,fail "), "{line}");
 }

@@ -17,22 +17,35 @@ pub const SLOT_BITMAP_LEN: usize = CLUSTER_SLOTS / 8;
 
 /// Node flags as carried in headers and gossip entries (`CLUSTER_NODE_*`).
 pub mod flags {
+    /// A master (may own slots).
     pub const MASTER: u16 = 1;
+    /// A replica (Redis calls it slave).
     pub const SLAVE: u16 = 2;
+    /// Possibly failing: a ping timed out from the sender's point of view.
     pub const PFAIL: u16 = 4;
+    /// Failed: agreed by a majority of slot-owning masters.
     pub const FAIL: u16 = 8;
+    /// The line/entry describes the node printing it.
     pub const MYSELF: u16 = 16;
+    /// Not yet confirmed by a first PONG.
     pub const HANDSHAKE: u16 = 32;
+    /// Address unknown.
     pub const NOADDR: u16 = 64;
+    /// Send MEET rather than PING on the first connection.
     pub const MEET: u16 = 128;
+    /// Master eligible for replica migration.
     pub const MIGRATE_TO: u16 = 256;
+    /// Replica that never starts a failover.
     pub const NOFAILOVER: u16 = 512;
 }
 
 /// Bits of `mflags[0]` (`CLUSTERMSG_FLAG0_*`).
 pub mod mflags0 {
+    /// Master paused for a manual failover; carries its offset.
     pub const PAUSED: u8 = 1;
+    /// Grant the vote even if the master is not failing (manual failover).
     pub const FORCEACK: u8 = 2;
+    /// Ping extensions follow the gossip section.
     pub const EXT_DATA: u8 = 4;
 }
 
@@ -47,24 +60,34 @@ pub const NULL_NODE_NAME: NodeName = [0u8; NODE_NAME_LEN];
 pub struct SlotBitmap(pub Box<[u8; SLOT_BITMAP_LEN]>);
 
 impl SlotBitmap {
+    /// A bitmap with no slot set.
     pub fn empty() -> Self {
         SlotBitmap(Box::new([0u8; SLOT_BITMAP_LEN]))
     }
+    /// Whether `slot` is set (false for slots beyond 16383).
     pub fn contains(&self, slot: u16) -> bool {
         let s = slot as usize;
-        self.0[s >> 3] & (1 << (s & 7)) != 0
+        self.0.get(s >> 3).is_some_and(|b| b & (1 << (s & 7)) != 0)
     }
+    /// Set `slot`; slots beyond 16383 are ignored rather than panicking.
     pub fn insert(&mut self, slot: u16) {
         let s = slot as usize;
-        self.0[s >> 3] |= 1 << (s & 7);
+        if let Some(b) = self.0.get_mut(s >> 3) {
+            *b |= 1 << (s & 7);
+        }
     }
+    /// Clear `slot`; slots beyond 16383 are ignored.
     pub fn remove(&mut self, slot: u16) {
         let s = slot as usize;
-        self.0[s >> 3] &= !(1 << (s & 7));
+        if let Some(b) = self.0.get_mut(s >> 3) {
+            *b &= !(1 << (s & 7));
+        }
     }
+    /// How many slots are set.
     pub fn count(&self) -> usize {
         self.0.iter().map(|b| b.count_ones() as usize).sum()
     }
+    /// Whether no slot is set.
     pub fn is_empty(&self) -> bool {
         self.0.iter().all(|b| *b == 0)
     }
@@ -84,16 +107,27 @@ impl std::fmt::Debug for SlotBitmap {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u16)]
 pub enum MessageType {
+    /// Liveness probe carrying gossip; answered by PONG.
     Ping = 0,
+    /// Answer to PING/MEET, also broadcast to spread a new configuration.
     Pong = 1,
+    /// Like PING, but makes the receiver add the sender to its cluster.
     Meet = 2,
+    /// Broadcast: a node is marked FAIL.
     Fail = 3,
+    /// Pub/Sub message propagated over the bus.
     Publish = 4,
+    /// A replica asks for a vote.
     FailoverAuthRequest = 5,
+    /// A master grants a vote.
     FailoverAuthAck = 6,
+    /// Tells a node its slot claim is stale.
     Update = 7,
+    /// Starts a manual failover.
     MfStart = 8,
+    /// Module-defined message.
     Module = 9,
+    /// Sharded Pub/Sub message.
     PublishShard = 10,
 }
 
@@ -181,7 +215,9 @@ pub enum Body {
         channel: Vec<u8>,
         message: Vec<u8>,
     },
+    /// A replica asks masters for their vote in the current epoch.
     FailoverAuthRequest,
+    /// A master grants its vote.
     FailoverAuthAck,
     /// UPDATE: "node `nodename` owns `slots` with `config_epoch`".
     Update {
@@ -189,6 +225,7 @@ pub enum Body {
         nodename: NodeName,
         slots: SlotBitmap,
     },
+    /// A replica asks its master to start a manual failover.
     MfStart,
     /// MODULE: module id, type and payload.
     Module {
@@ -201,11 +238,14 @@ pub enum Body {
 /// A whole cluster bus message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Message {
+    /// The fixed header: who sends, its epochs, slots and flags.
     pub header: Header,
+    /// The type-specific payload.
     pub body: Body,
 }
 
 impl Body {
+    /// The wire type this body is sent as.
     pub fn message_type(&self) -> MessageType {
         match self {
             Body::Ping { .. } => MessageType::Ping,

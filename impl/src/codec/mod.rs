@@ -5,6 +5,21 @@
 //! [`decode`] does the reverse for one whole frame and applies the length
 //! rules of `clusterProcessPacket`; [`frame_length`] is the 8-byte framing
 //! step of `clusterReadHandler`. The codec is pure: no I/O, no clock.
+//!
+//! Where the decoder is stricter than Redis 7.0.15 (each refusal is a
+//! [`DecodeError`] variant; Redis would accept the frame and may then read
+//! past what the peer sent):
+//! - a ping extension `length` below 8 (Redis accepts 0 and re-reads the same
+//!   extension), or a frame whose remaining bytes cannot hold an extension header;
+//! - a non-zero `extensions` count without `EXT_DATA` in `mflags[0]` (Redis
+//!   skips the length check but still walks the extensions);
+//! - PUBLISH/MODULE lengths whose 32-bit sum wraps around (Redis sums in 32 bits);
+//! - an unknown `type` (Redis accepts it and ignores the body);
+//! - `totlen` above [`MAX_FRAME_LEN`] (Redis has no limit).
+//!
+//! Redis reads an extension's 32-bit `length` into a 16-bit variable; we use
+//! all 32 bits. For non-gossip types the header's `count` and `extensions`
+//! fields are ignored on decode and written as 0, as Redis sends them.
 mod decode;
 mod encode;
 mod error;

@@ -130,111 +130,91 @@ fn old_files_without_cport_use_port_plus_10000() {
     assert_eq!(me.current_epoch, 0, "no vars line: epochs 0, as Redis");
 }
 
-#[test]
-fn each_malformed_line_is_named() {
-    let good = format!("{ID0} 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-10");
-    let vars = "vars currentEpoch 1 lastVoteEpoch 0";
-    let with_line2 = |line: &str| format!("{good}\n{line}\n{vars}\n");
-    let other = format!("{ID1} 127.0.0.1:7001@17001 master - 0 0 2 connected");
-    let cases: Vec<(String, ConfigErrorKind)> = vec![
+const GOOD: &str = "80efee960a75349706e35fcac45abf48d4b7c501 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-10";
+const OTHER: &str =
+    "6511bca38d3b68e8617d7ea6ea2eb9cad42b6b81 127.0.0.1:7001@17001 master - 0 0 2 connected";
+
+/// Second lines that each break one rule, with the error they must produce.
+fn malformed_second_lines() -> Vec<(String, ConfigErrorKind)> {
+    use ConfigErrorKind::*;
+    let o = OTHER;
+    let s = |v: &str| v.to_string();
+    vec![
+        (s(&o[..o.len() - 12]), TooFewFields { found: 6 }),
         (
-            format!("{ID1} 127.0.0.1:7001@17001 master - 0 0"),
-            ConfigErrorKind::TooFewFields { found: 6 },
-        ),
-        (
-            other.replacen(&ID1[..4], "zzzz", 1),
-            ConfigErrorKind::BadNodeId {
+            o.replacen("6511", "zzzz", 1),
+            BadNodeId {
                 field: "node id",
                 value: format!("zzzz{}", &ID1[4..]),
             },
         ),
         (
-            other.replace("127.0.0.1:7001@17001", "127.0.0.1"),
-            ConfigErrorKind::BadAddress {
-                value: "127.0.0.1".into(),
+            o.replace(":7001@17001", ""),
+            BadAddress {
+                value: s("127.0.0.1"),
             },
         ),
         (
-            other.replace("@17001", "@x"),
-            ConfigErrorKind::BadAddress {
-                value: "127.0.0.1:7001@x".into(),
+            o.replace("@17001", "@x"),
+            BadAddress {
+                value: s("127.0.0.1:7001@x"),
             },
         ),
         (
-            other.replace("master", "leader"),
-            ConfigErrorKind::UnknownFlag {
-                value: "leader".into(),
-            },
+            o.replace("master", "leader"),
+            UnknownFlag { value: s("leader") },
         ),
         (
-            other.replace(" - ", " abc "),
-            ConfigErrorKind::BadNodeId {
+            o.replace(" - ", " abc "),
+            BadNodeId {
                 field: "master id",
-                value: "abc".into(),
+                value: s("abc"),
             },
         ),
         (
-            other.replace(" 0 0 2 ", " 0 0 -2 "),
-            ConfigErrorKind::BadNumber {
+            o.replace(" 0 0 2 ", " 0 0 -2 "),
+            BadNumber {
                 field: "configEpoch",
-                value: "-2".into(),
+                value: s("-2"),
             },
         ),
         (
-            other.replace("connected", "up"),
-            ConfigErrorKind::BadLinkState { value: "up".into() },
+            o.replace("connected", "up"),
+            BadLinkState { value: s("up") },
         ),
+        (format!("{o} 16384"), BadSlot { value: s("16384") }),
+        (format!("{o} 20-10"), BadSlot { value: s("20-10") }),
         (
-            format!("{other} 16384"),
-            ConfigErrorKind::BadSlot {
-                value: "16384".into(),
+            format!("{o} [5->-abc]"),
+            BadSlot {
+                value: s("[5->-abc]"),
+            },
+        ),
+        (GOOD.replace(ID0, ID1), DuplicateMyself),
+        (GOOD.replace("myself,", ""), DuplicateNode { id: s(ID0) }),
+        (
+            s("vars currentEpoch"),
+            BadVars {
+                reason: s("1 words after vars; expected name/value pairs"),
             },
         ),
         (
-            format!("{other} 20-10"),
-            ConfigErrorKind::BadSlot {
-                value: "20-10".into(),
-            },
-        ),
-        (
-            format!("{other} [5->-abc]"),
-            ConfigErrorKind::BadSlot {
-                value: "[5->-abc]".into(),
-            },
-        ),
-        (
-            good.replace(ID0, ID1).replace("myself,", ""),
-            ConfigErrorKind::DuplicateNode { id: ID1.into() },
-        ),
-        (good.replace(ID0, ID1), ConfigErrorKind::DuplicateMyself),
-        (
-            "vars currentEpoch".to_string(),
-            ConfigErrorKind::BadVars {
-                reason: "1 words after vars; expected name/value pairs".into(),
-            },
-        ),
-        (
-            "vars currentEpoch x".to_string(),
-            ConfigErrorKind::BadNumber {
+            s("vars currentEpoch x"),
+            BadNumber {
                 field: "currentEpoch",
-                value: "x".into(),
+                value: s("x"),
             },
         ),
-    ];
-    for (line, kind) in cases {
-        let text = if matches!(kind, ConfigErrorKind::DuplicateNode { .. }) {
-            format!("{good}\n{other}\n{line}\n")
-        } else {
-            with_line2(&line)
-        };
-        let want_line = if matches!(kind, ConfigErrorKind::DuplicateNode { .. }) {
-            3
-        } else {
-            2
-        };
-        assert_eq!(line_err(&text), (Some(want_line), kind), "line: {line}");
+    ]
+}
+
+#[test]
+fn each_malformed_line_is_named() {
+    for (line, kind) in malformed_second_lines() {
+        let text = format!("{GOOD}\n{line}\nvars currentEpoch 1 lastVoteEpoch 0\n");
+        assert_eq!(line_err(&text), (Some(2), kind), "line: {line}");
     }
-    let no_me = format!("{other}\n{vars}\n");
+    let no_me = format!("{OTHER}\nvars currentEpoch 1 lastVoteEpoch 0\n");
     assert_eq!(line_err(&no_me), (None, ConfigErrorKind::NoMyself));
     assert_eq!(line_err(""), (None, ConfigErrorKind::Empty));
 }

@@ -56,16 +56,21 @@ fn local_port(l: &TcpListener) -> u16 {
 
 /// Fail loudly when redis-server is missing: these tests must not pass vacuously.
 pub fn require_redis_server() {
-    let found = Command::new("redis-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok();
+    let version = Command::new("redis-server").arg("--version").output();
+    let found = version.is_ok();
     assert!(
         found,
         "redis-server (7.0) is not on PATH. These tests check the codec and nodes.conf \
          against a real Redis; run ./scripts/test.sh, which installs redis-server, or \
          install redis-server 7.0 yourself."
+    );
+    let text = version
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    assert!(
+        text.contains("v=7.0."),
+        "these tests pin Redis 7.0's wire format and nodes.conf, but redis-server says {text:?}; \
+         run ./scripts/test.sh or put redis-server 7.0 first on PATH"
     );
 }
 
