@@ -66,6 +66,9 @@ const ROW_H: i64 = 28;
 const LANE_W: i64 = 180;
 /// The picture is at least this many lanes wide, so the title and legend fit.
 const MIN_LANES: usize = 3;
+/// Lanes beyond this index are drawn on the last one, so a stray index cannot blow up
+/// the picture.
+const MAX_LANES: usize = 64;
 /// Gutter for step numbers at the left, px.
 const LEFT: i64 = 48;
 /// Top of the lane headers, px.
@@ -121,6 +124,13 @@ const PREAMBLE: &str = r##"<style>
 </g>
 "##;
 
+/// Fonts for the picture: monospace, so label widths can be estimated from their length.
+const FONT: &str = "DejaVu Sans Mono, Menlo, Consolas, monospace";
+
+/// Styles of the HTML page around the picture.
+const HTML_STYLE: &str = "<style>body{font-family:sans-serif;margin:16px} ol{font-family:monospace}
+.highlight{color:#c62828;font-weight:bold} .note{color:#757575}</style>\n";
+
 /// Appends formatted text to a `String`, which cannot fail.
 macro_rules! w {
     ($out:expr, $($arg:tt)*) => {{
@@ -149,15 +159,9 @@ impl Layout {
             .iter()
             .flat_map(step_lanes)
             .max()
-            .map_or(0, |m| m + 1);
-        let names: Vec<String> = (0..d.lanes.len().max(referenced))
-            .map(|i| {
-                d.lanes
-                    .get(i)
-                    .cloned()
-                    .unwrap_or_else(|| format!("lane {i}"))
-            })
-            .collect();
+            .map_or(0, |m| m.saturating_add(1));
+        let count = d.lanes.len().max(referenced).min(MAX_LANES + 1);
+        let names: Vec<String> = (0..count).map(|i| lane_name(&d.lanes, i)).collect();
         let lanes_right = LEFT + LANE_W * names.len().max(MIN_LANES) as i64;
         let notes = d
             .steps
@@ -187,7 +191,7 @@ fn step_lanes(s: &DiagramStep) -> Vec<usize> {
 
 /// Centre x of a lane.
 fn lane_x(lane: usize) -> i64 {
-    LEFT + LANE_W * lane as i64 + LANE_W / 2
+    LEFT + LANE_W * lane.min(MAX_LANES) as i64 + LANE_W / 2
 }
 
 /// Centre y of a row.
@@ -209,9 +213,17 @@ fn fit(s: &str, max_px: i64, char_w10: i64) -> String {
     s.chars().take(keep).chain(Some('…')).collect()
 }
 
+/// The name of a lane, made up from its index when the diagram lacks it.
+fn lane_name(names: &[String], lane: usize) -> String {
+    names
+        .get(lane)
+        .cloned()
+        .unwrap_or_else(|| format!("lane {lane}"))
+}
+
 /// The grey text at the right of a step's row: the lane's name and its state.
 fn note_text(names: &[String], s: &DiagramStep) -> String {
-    let name = names.get(s.lane).map_or("?", String::as_str);
+    let name = lane_name(names, s.lane);
     s.note.as_ref().map_or(String::new(), |n| {
         fit(&format!("{name}: {n}"), NOTE_MAX_W, NOTE_CHAR_W10)
     })
@@ -237,19 +249,20 @@ fn esc(s: &str) -> String {
 
 /// Writes a `<text>` element; `content` is escaped here.
 fn text(out: &mut String, class: &str, (x, y): Pt, anchor: &str, content: &str) {
-    let content = esc(content);
     w!(
         out,
-        "<text class=\"{class}\" x=\"{x}\" y=\"{y}\" text-anchor=\"{anchor}\">{content}</text>\n"
+        r#"<text class="{class}" x="{x}" y="{y}" text-anchor="{anchor}">"#
     );
+    w!(out, "{}</text>\n", esc(content));
 }
 
 /// Writes a `<line>` element; `extra` is more attributes, e.g. a marker.
 fn line(out: &mut String, class: &str, ((x1, y1), (x2, y2)): Seg, extra: &str) {
     w!(
         out,
-        "<line class=\"{class}\" x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\"{extra}/>\n"
+        r#"<line class="{class}" x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}"{extra}/>"#
     );
+    out.push('\n');
 }
 
 /// Writes a `<rect>` element.
@@ -469,6 +482,35 @@ fn step_group(out: &mut String, l: &Layout, s: &DiagramStep, y: i64, label: Opti
     out.push_str("</g>\n");
 }
 
+/// Draws what lies under the steps: the title, row stripes, lane headers and lines.
+fn backdrop(out: &mut String, d: &Diagram, l: &Layout) {
+    text(
+        out,
+        "title",
+        (12, 26),
+        "start",
+        &fit(&d.title, l.width - 24, 90),
+    );
+    for (row, s) in d.steps.iter().enumerate() {
+        let class = [["", "row-alt"][row % 2], "row-hl"][usize::from(s.highlight)];
+        if !class.is_empty() {
+            rect(out, class, (0, row_y(row) - ROW_H / 2), (l.width, ROW_H), 0);
+        }
+    }
+    for (i, name) in l.names.iter().enumerate() {
+        let x = lane_x(i);
+        rect(out, "lane-head", (x - 70, HEADER_Y), (140, 24), 4);
+        let name = fit(name, 128, LABEL_CHAR_W10);
+        text(out, "head", (x, HEADER_Y + 16), "middle", &name);
+        line(
+            out,
+            "lane",
+            ((x, HEADER_Y + 24), (x, l.height - BOTTOM)),
+            "",
+        );
+    }
+}
+
 /// Renders the diagram as a complete standalone SVG document.
 pub fn render_svg(d: &Diagram) -> String {
     let l = Layout::new(d);
@@ -476,45 +518,16 @@ pub fn render_svg(d: &Diagram) -> String {
     let mut out = String::new();
     w!(
         out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{wd}\" height=\"{ht}\" "
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{wd}" height="{ht}" "#
     );
-    w!(out, "viewBox=\"0 0 {wd} {ht}\" font-size=\"11\" ");
     w!(
         out,
-        "font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\">\n"
+        r#"viewBox="0 0 {wd} {ht}" font-size="11" font-family="{FONT}">"#
     );
-    w!(out, "<title>{}</title>\n", esc(&d.title));
+    w!(out, "\n<title>{}</title>\n", esc(&d.title));
     rect(&mut out, "bg", (0, 0), (wd, ht), 0);
     out.push_str(PREAMBLE);
-    text(
-        &mut out,
-        "title",
-        (12, 26),
-        "start",
-        &fit(&d.title, wd - 24, 90),
-    );
-    for (row, s) in d.steps.iter().enumerate() {
-        let class = if s.highlight {
-            "row-hl"
-        } else {
-            ["", "row-alt"][row % 2]
-        };
-        if !class.is_empty() {
-            rect(&mut out, class, (0, row_y(row) - ROW_H / 2), (wd, ROW_H), 0);
-        }
-    }
-    for (i, name) in l.names.iter().enumerate() {
-        let x = lane_x(i);
-        rect(&mut out, "lane-head", (x - 70, HEADER_Y), (140, 24), 4);
-        text(
-            &mut out,
-            "head",
-            (x, HEADER_Y + 16),
-            "middle",
-            &fit(name, 128, LABEL_CHAR_W10),
-        );
-        line(&mut out, "lane", ((x, HEADER_Y + 24), (x, ht - BOTTOM)), "");
-    }
+    backdrop(&mut out, d, &l);
     let segs: Vec<Option<Seg>> = (0..d.steps.len()).map(|row| segment(d, row)).collect();
     for (s, seg) in d.steps.iter().zip(&segs) {
         if let Some(seg) = *seg {
@@ -531,20 +544,17 @@ pub fn render_svg(d: &Diagram) -> String {
 /// Renders an HTML page with the diagram and, below it, the steps as a numbered list.
 pub fn render_html(d: &Diagram) -> String {
     let title = esc(&d.title);
-    let mut out =
-        String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    let mut out = String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n");
     w!(
         out,
-        "<title>{title}</title>\n<style>body{{font-family:sans-serif;margin:16px}} "
+        "<meta charset=\"utf-8\">\n<title>{title}</title>\n{HTML_STYLE}</head>\n"
     );
-    out.push_str("ol{font-family:monospace} .highlight{color:#c62828;font-weight:bold} ");
     w!(
         out,
-        ".note{{color:#757575}}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
+        "<body>\n<h1>{title}</h1>\n{}<ol class=\"steps\">\n",
+        render_svg(d)
     );
-    w!(out, "{}<ol class=\"steps\">\n", render_svg(d));
-    let names = Layout::new(d).names;
-    let name = |i: usize| esc(names.get(i).map_or("?", String::as_str));
+    let name = |i: usize| esc(&lane_name(&d.lanes, i));
     for s in &d.steps {
         let who = match s.kind {
             StepKind::Local => name(s.lane),
@@ -556,7 +566,7 @@ pub fn render_html(d: &Diagram) -> String {
             }
         };
         let class = if s.highlight {
-            " class=\"highlight\""
+            r#" class="highlight""#
         } else {
             ""
         };
@@ -607,15 +617,10 @@ mod tests {
                 0,
                 "deliver AUTH_REQUEST(epoch 2)",
                 recv(3, Some(9)),
-                "epoch=2 voted=2",
+                "voted=2",
             ),
             (3, "AUTH_REQUEST(epoch 2) <lost>", lost, ""),
-            (
-                3,
-                "deliver AUTH_ACK(epoch 2)",
-                recv(0, Some(10)),
-                "epoch=2 votes=1",
-            ),
+            (3, "deliver AUTH_ACK(epoch 2)", recv(0, Some(10)), "votes=1"),
             (3, "promote with 1 of 2 votes", Local, "role=master epoch=2"),
         ];
         let steps = table
@@ -707,6 +712,12 @@ mod tests {
         assert_eq!(svg.matches("class=\"lane\"").count(), 7);
         assert!(svg.contains(">lane 6</text>"));
         assert!(render_html(&d).contains("<li value=\"4\">[n4 ← lane 6] deliver PING"));
+        d.steps[3].kind = recv(usize::MAX, None);
+        let svg = render_svg(&d);
+        assert_eq!(svg.matches("class=\"lane\"").count(), MAX_LANES + 1);
+        let arrow = elements(&svg, "<line class=\"msg")[3];
+        assert_eq!(attr(arrow, "x1"), lane_x(MAX_LANES));
+        assert!(render_html(&d).contains(&format!("[n4 ← lane {}] deliver PING", usize::MAX)));
     }
 
     #[test]
