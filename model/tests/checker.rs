@@ -60,7 +60,7 @@ const CRASH_RESTART_3M1R: usize = 1_253_788;
 
 /// The bug's own configuration breaks `property` with a shortest
 /// counterexample of `steps` actions.
-fn assert_caught(bug: Bug, property: &str, steps: usize) {
+fn assert_caught(bug: Bug, property: &'static str, steps: usize) {
     let cfg = config(bug.config()).with_bug(Some(bug));
     let checker = check(cfg);
     let path = checker
