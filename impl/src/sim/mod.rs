@@ -306,26 +306,8 @@ impl Sim {
     pub fn crash(&mut self, n: usize) {
         self.nodes[n].core = None;
         for id in self.conns.touching(n) {
-            let Some(c) = self.conns.remove(id) else {
-                continue;
-            };
-            if c.from == n {
-                self.push(
-                    self.latency_ms,
-                    Pending::InboundClosed {
-                        node: c.to,
-                        conn: id,
-                    },
-                );
-            } else {
-                self.push(
-                    self.latency_ms,
-                    Pending::LinkDown {
-                        node: c.from,
-                        key: c.key,
-                    },
-                );
-            }
+            let by_connector = self.conns.get(id).is_some_and(|c| c.from == n);
+            self.close_conn(id, by_connector);
         }
     }
     /// Restarts node `n` from its persisted nodes.conf (a fresh node if it

@@ -27,7 +27,7 @@ impl Sim {
     }
 
     /// Closes a connection; the other side learns it after the latency.
-    fn close_conn(&mut self, id: u64, by_connector: bool) {
+    pub(super) fn close_conn(&mut self, id: u64, by_connector: bool) {
         let Some(c) = self.conns.remove(id) else {
             return;
         };
