@@ -52,6 +52,11 @@ fn failover_3m1r_holds() {
 }
 
 #[test]
+fn failover_3m2r_holds() {
+    assert_holds("failover-3m2r", 2_007_875);
+}
+
+#[test]
 fn crash_restart_3m1r_holds() {
     assert_holds("crash-restart-3m1r", CRASH_RESTART_3M1R);
 }
