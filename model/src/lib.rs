@@ -13,7 +13,8 @@
 //!   by its address. A MEET packet goes there; the receiver adds the sender as
 //!   a handshake node of its own and answers PONG; the PONG tells the meeting
 //!   node the real id, and the handshake node is renamed. Gossip then
-//!   introduces the nodes a peer knows, each starting its own handshake.
+//!   introduces the nodes a peer knows: they are added under their real ids
+//!   (no second handshake) and pinged like any other node.
 //! * **Failure detection.** A PING unanswered for the node timeout (NT) makes
 //!   the peer PFAIL. PFAIL nodes are gossiped; a master's gossip about a PFAIL
 //!   node is a *failure report*. Reports from a majority of the masters that

@@ -269,8 +269,7 @@ pub fn update_slots_config_with(
     }
 }
 
-/// Failure reports from a master's gossip, and handshakes with nodes it
-/// introduces. Mirrors `clusterProcessGossipSection`.
+/// Failure reports from a master's gossip, and the nodes it introduces. Mirrors `clusterProcessGossipSection`.
 fn process_gossip(cfg: &ModelCfg, st: &mut State, me: NodeIx, sender: NodeIx, gossip: &[Gossip]) {
     let sender_is_master = st.nodes[me as usize].peers[sender as usize]
         .master
@@ -278,9 +277,12 @@ fn process_gossip(cfg: &ModelCfg, st: &mut State, me: NodeIx, sender: NodeIx, go
     for g in gossip.iter().filter(|g| g.node != me) {
         let peer = &mut st.nodes[me as usize].peers[g.node as usize];
         if !peer.known {
-            if peer.handshake.is_none() {
-                peer.handshake = Some(true);
-            }
+            // Added under its real id, as gossip names it, and pinged like any
+            // known node: no MEET (the node may already know us, or will learn
+            // of us the same way). The model's gossip carries no role; every
+            // configuration that starts with strangers has masters only.
+            peer.known = true;
+            peer.master = None;
             continue;
         }
         if !sender_is_master {

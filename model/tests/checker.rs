@@ -43,7 +43,7 @@ fn assert_holds(name: &str, expected: usize) {
 
 #[test]
 fn handshake_3_holds() {
-    assert_holds("handshake-3", 566_905);
+    assert_holds("handshake-3", 77_400);
 }
 
 #[test]
@@ -116,7 +116,7 @@ fn missing_collision_handling_is_caught() {
     assert_caught(
         Bug::NoCollisionHandling,
         "a quiet cluster is formed, with distinct configEpochs",
-        26,
+        21,
     );
 }
 
