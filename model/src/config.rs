@@ -186,7 +186,7 @@ impl ModelCfg {
                 max_epoch: 3,
                 max_queue: 2,
                 max_in_flight: 99,
-                max_depth: 999,
+                max_depth: 36,
                 spurious_timeouts: false,
                 report_expiry: false,
                 rejoin_in_reach: false,

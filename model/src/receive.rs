@@ -10,6 +10,10 @@ use crate::state::{Election, State};
 pub fn receive(cfg: &ModelCfg, st: &mut State, me: NodeIx, msg: Msg) {
     let s = msg.header.sender;
     let sender_known = st.nodes[me as usize].peers[s as usize].known;
+    if sender_known {
+        // First thing, before any reply: a PONG already carries the epoch.
+        update_epochs_from(st, me, &msg.header);
+    }
     match &msg.body {
         Body::Meet { .. } | Body::Ping { .. } => {
             if !sender_known && matches!(msg.body, Body::Meet { .. }) {
@@ -36,7 +40,6 @@ pub fn receive(cfg: &ModelCfg, st: &mut State, me: NodeIx, msg: Msg) {
     if !sender_known {
         return;
     }
-    update_epochs_from(st, me, &msg.header);
     match msg.body {
         Body::Meet { gossip } | Body::Ping { gossip } | Body::Pong { gossip } => {
             update_role_and_slots(cfg, st, me, &msg.header);
@@ -142,8 +145,8 @@ fn pong_ends_handshake(st: &mut State, me: NodeIx, h: &Header) -> bool {
 }
 
 /// A PONG clears PFAIL, and FAIL where `clearNodeFailureIfNeeded` allows it
-/// (a replica, or a master without slots; a master with slots waits 2·NT,
-/// see the `FailUndo` action).
+/// (a replica, a master without slots, or a FAIL known to be older than
+/// 2·NT; otherwise a master with slots waits, see the `FailUndo` action).
 fn pong_clears_failure(st: &mut State, me: NodeIx, s: NodeIx) {
     let node = &st.nodes[me as usize];
     let serves_slots = node.owners.contains(&Some(s));
@@ -151,13 +154,15 @@ fn pong_clears_failure(st: &mut State, me: NodeIx, s: NodeIx) {
     let peer = &mut st.nodes[me as usize].peers[s as usize];
     if peer.pfail {
         peer.pfail = false;
-    } else if peer.fail && (!is_master || !serves_slots) {
+    } else if peer.fail && (!is_master || !serves_slots || peer.fail_aged) {
         peer.fail = false;
+        peer.fail_aged = false;
     }
 }
 
 /// currentEpoch and the sender's configEpoch only grow. Mirrors the epoch
-/// updates at the top of `clusterProcessPacket`.
+/// updates at the top of `clusterProcessPacket`, which come before the PONG
+/// a PING is answered with.
 fn update_epochs_from(st: &mut State, me: NodeIx, h: &Header) {
     let node = &mut st.nodes[me as usize];
     node.current_epoch = node.current_epoch.max(h.current_epoch);
@@ -277,12 +282,13 @@ fn process_gossip(cfg: &ModelCfg, st: &mut State, me: NodeIx, sender: NodeIx, go
     for g in gossip.iter().filter(|g| g.node != me) {
         let peer = &mut st.nodes[me as usize].peers[g.node as usize];
         if !peer.known {
-            // Added under its real id, as gossip names it, and pinged like any
-            // known node: no MEET (the node may already know us, or will learn
-            // of us the same way). The model's gossip carries no role; every
-            // configuration that starts with strangers has masters only.
+            // Added under its real id with the flags gossip gives it, and
+            // pinged like any known node: no MEET. The model's gossip carries
+            // no role and does not tell PFAIL from FAIL; the configurations
+            // that start as strangers have masters only and never reach FAIL.
             peer.known = true;
             peer.master = None;
+            peer.pfail = g.failing;
             continue;
         }
         if !sender_is_master {
@@ -338,6 +344,7 @@ fn receive_fail(st: &mut State, me: NodeIx, about: NodeIx) {
 fn mark_fail(st: &mut State, me: NodeIx, about: NodeIx) {
     let peer = &mut st.nodes[me as usize].peers[about as usize];
     peer.fail = true;
+    peer.fail_aged = false;
     peer.pfail = false;
     peer.reports = 0;
 }

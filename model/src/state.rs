@@ -23,6 +23,11 @@ pub struct Peer {
     pub reports: u8,
     /// A PING is outstanding (`ping_sent != 0`).
     pub ping_pending: bool,
+    /// The FAIL is older than 2·NT: the next PONG from it clears it even for
+    /// a master with slots (`clearNodeFailureIfNeeded`). Known only where a
+    /// timer of 2·NT or more ran since the FAIL (a vote cooldown, an auth
+    /// timeout) or across a restart (FAIL times are loaded as long past).
+    pub fail_aged: bool,
 }
 
 /// A replica's election in progress (`failover_auth_*`).

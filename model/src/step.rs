@@ -210,18 +210,23 @@ pub fn apply(cfg: &ModelCfg, st: &mut State, action: &Action) {
             st.ghost.untimely = true;
             st.nodes[node as usize].peers[about as usize].reports &= !(1 << reporter);
         }
-        Action::FailUndo { node, about } => {
-            st.ghost.untimely = true;
-            st.nodes[node as usize].peers[about as usize].fail = false;
-        }
+        Action::FailUndo { node, about } => fail_undo(cfg, st, node, about),
         Action::ElectionDue { node } => start_election(st, node),
         Action::AuthTimeout { node } => {
             // Timely only once no request or vote of this election is on its way.
             st.ghost.untimely |= election_in_flight(st, node);
-            st.nodes[node as usize].election = None;
+            let n = &mut st.nodes[node as usize];
+            n.election = None;
+            // The election started after the master's FAIL and ran for 2·NT.
+            if let Some(m) = n.master {
+                age_fail(&mut n.peers[m as usize]);
+            }
         }
         Action::VoteCooldown { node, master } => {
-            st.nodes[node as usize].recently_voted &= !(1 << master)
+            let n = &mut st.nodes[node as usize];
+            n.recently_voted &= !(1 << master);
+            // The vote needed `master` FAIL and was 2·NT ago.
+            age_fail(&mut n.peers[master as usize]);
         }
         Action::HandshakeTimeout { node, peer } => {
             st.ghost.untimely = true;
@@ -240,6 +245,36 @@ pub fn apply(cfg: &ModelCfg, st: &mut State, action: &Action) {
             *high = (*high).max(node.current_epoch);
         }
     }
+}
+
+/// 2·NT after `node` flagged `about` FAIL, a PONG from `about` clears it
+/// (`clearNodeFailureIfNeeded`). The PING that asks for it and its PONG are
+/// taken together, ahead of anything else on the two links: what `about`
+/// learns from the PING's header and what `node` learns from the PONG's
+/// happens as in any exchange.
+fn fail_undo(cfg: &ModelCfg, st: &mut State, node: NodeIx, about: NodeIx) {
+    st.ghost.untimely = true;
+    let gossip = rules::gossip_pfail(node, &st.nodes[node as usize]);
+    let ping = Msg {
+        header: header_of(st, node),
+        body: Body::Ping { gossip },
+    };
+    let queued = st.link(about, node).len();
+    receive(cfg, st, about, ping);
+    // A FAIL peer makes the PONG matter, so it was queued last on `about → node`.
+    if st.link(about, node).len() > queued {
+        if let Some(pong) = st.link_mut(about, node).pop() {
+            receive(cfg, st, node, pong);
+        }
+    }
+    let p = &mut st.nodes[node as usize].peers[about as usize];
+    p.fail = false;
+    p.fail_aged = false;
+}
+
+/// 2·NT or more have passed since `p` was flagged FAIL (if it is).
+fn age_fail(p: &mut crate::state::Peer) {
+    p.fail_aged = p.fail;
 }
 
 /// Cron's PING (or the MEET of a handshake started by `CLUSTER MEET` or gossip).
@@ -309,10 +344,19 @@ fn crash(st: &mut State, me: NodeIx) {
     node.recently_voted = 0;
     node.last_vote_epoch = node.durable_last_vote_epoch;
     for p in node.peers.iter_mut() {
+        age_fail(p);
         p.pfail = false;
         p.reports = 0;
         p.ping_pending = false;
         p.handshake = None;
+        // `clusterLoadConfig` loads a replica's configEpoch as 0 (the file
+        // holds its master's); headers teach it again.
+        if p.master.is_some() {
+            p.config_epoch = 0;
+        }
+    }
+    if node.master.is_some() {
+        node.config_epoch = 0;
     }
 }
 
