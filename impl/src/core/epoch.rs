@@ -4,6 +4,7 @@
 //! `clusterHandleConfigEpochCollision`, the UPDATE branch of
 //! `clusterProcessPacket` and `clusterBumpConfigEpochWithoutConsensus`.
 
+use super::altered;
 use crate::codec::{NodeName, SlotBitmap};
 
 use super::Core;
@@ -38,7 +39,7 @@ impl Core {
                 Some(_) => self
                     .table
                     .slot_owner_epoch(slot)
-                    .map(|e| e < epoch)
+                    .map(|e| e < epoch || altered!(self, StaleClaimWins))
                     .unwrap_or(true),
             };
             if !takes {

@@ -4,6 +4,7 @@
 //! `clusterRenameNode`, `clusterNodeCronHandleReconnect`,
 //! `clusterLinkConnectHandler` and the ping part of `clusterCron`.
 
+use super::altered;
 use crate::codec::{flags, Header, NodeName};
 
 use super::outgoing::{ip_string, PingKind};
@@ -41,6 +42,9 @@ impl Core {
     /// real name and role.
     pub(super) fn complete_handshake(&mut self, peer: &NodeName, h: &Header) {
         let real = h.sender;
+        if altered!(self, NoHandshakeRename) {
+            return;
+        }
         self.table.rename(peer, &real);
         if let Some(n) = self.table.get_mut(&real) {
             n.flags &= !flags::HANDSHAKE;

@@ -34,6 +34,8 @@
 //! - votes are counted per voter, so a duplicated AUTH_ACK counts once;
 //! - headers always carry this node's IP in `myip`.
 
+#[cfg(feature = "alterations")]
+pub mod alteration;
 mod commands;
 pub mod constants;
 pub mod effect;
@@ -53,6 +55,19 @@ pub mod summary;
 pub mod vote;
 
 use crate::codec::{flags, NodeName};
+
+/// Whether a rule is broken on purpose (see [`alteration`]); `false` without
+/// the `alterations` feature, so that production builds carry no trace of it.
+macro_rules! altered {
+    ($core:expr, $rule:ident) => {{
+        #[cfg(feature = "alterations")]
+        let broken = $core.altered($crate::core::alteration::Alteration::$rule);
+        #[cfg(not(feature = "alterations"))]
+        let broken = false;
+        broken
+    }};
+}
+pub(crate) use altered;
 
 pub use constants::*;
 pub use effect::{sends, split_at_sync, Effect, Reply};
@@ -149,6 +164,9 @@ pub struct Core {
     out: Vec<Effect>,
     todo_save: bool,
     todo_fsync: bool,
+    /// A rule broken on purpose, for conformance tests.
+    #[cfg(feature = "alterations")]
+    alteration: Option<alteration::Alteration>,
 }
 
 /// Lowercase-hex string of a node name (names are 40 ASCII characters).
@@ -190,6 +208,8 @@ impl Core {
             out: Vec::new(),
             todo_save: false,
             todo_fsync: false,
+            #[cfg(feature = "alterations")]
+            alteration: None,
         }
     }
 
@@ -253,6 +273,13 @@ impl Core {
     fn save_config(&mut self, fsync: bool) {
         self.todo_save = true;
         self.todo_fsync |= fsync;
+    }
+
+    /// Whether `rule` is broken on purpose in this core (never, without the
+    /// `alterations` feature).
+    #[cfg(feature = "alterations")]
+    fn altered(&self, rule: alteration::Alteration) -> bool {
+        self.alteration == Some(rule)
     }
 
     fn log(&mut self, line: String) {
