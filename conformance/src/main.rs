@@ -1,9 +1,13 @@
 //! `clusterbus`: the project's front door. `check` runs the model checker,
-//! `explore` serves stateright's Explorer on a configuration.
+//! `traces` writes the model's traces, `conform` replays them against the
+//! node core, `explore` serves stateright's Explorer on a configuration.
 
 mod check;
+mod conform;
 mod counterexample;
 mod diagram;
+mod replay;
+mod traces;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -22,6 +26,10 @@ struct Cli {
 enum Command {
     /// Check the model exhaustively (default configuration: failover-3m1r).
     Check(check::CheckArgs),
+    /// Write the model's traces (discoveries, bug paths, a depth tree, random walks) as JSON lines.
+    Traces(conform::WriteArgs),
+    /// Replay the model's traces against the node core and compare after every step.
+    Conform(conform::ConformArgs),
     /// Serve stateright's Explorer for a configuration.
     Explore {
         #[arg(long, default_value = clusterbus_model::ModelCfg::DEFAULT)]
@@ -35,6 +43,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Traces(args) => conform::write_traces(&args),
+        Command::Conform(args) => conform::run(&args),
         Command::Explore { config, addr } => check::explore(&config, &addr),
     };
     match result {
