@@ -3,6 +3,7 @@
 //! within a depth, and seeded random walks.
 
 use clusterbus_model::trace::to_json_lines;
+use clusterbus_node::splitmix::SplitMix64;
 use clusterbus_model::{Action, Bug, ClusterModel, ModelCfg, State};
 use stateright::{Checker, Expectation, HasDiscoveries, Model};
 use std::collections::BTreeSet;
@@ -143,7 +144,7 @@ pub fn next_steps(model: &ClusterModel, s: &State) -> Vec<(Action, State)> {
 /// A reproducible random walk of at most `max_steps` steps.
 pub fn random_walk(cfg: &ModelCfg, seed: u64, walk: usize, max_steps: usize) -> Trace {
     let model = ClusterModel::new(cfg.clone());
-    let mut rng = seed ^ (walk as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut rng = SplitMix64::new(seed ^ (walk as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let mut states = model.init_states();
     states.truncate(1);
     let mut actions = Vec::new();
@@ -153,7 +154,7 @@ pub fn random_walk(cfg: &ModelCfg, seed: u64, walk: usize, max_steps: usize) -> 
         if next.is_empty() {
             break;
         }
-        let k = (splitmix64(&mut rng) % next.len() as u64) as usize;
+        let k = rng.below(next.len() as u64) as usize;
         let (a, s) = next.swap_remove(k);
         actions.push(a);
         states.push(s);
@@ -163,14 +164,6 @@ pub fn random_walk(cfg: &ModelCfg, seed: u64, walk: usize, max_steps: usize) -> 
         states,
         actions,
     }
-}
-
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Reads a trace written by `to_json_lines`: its configuration and actions

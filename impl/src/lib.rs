@@ -6,3 +6,4 @@ pub mod core;
 pub mod scheduler;
 pub mod sim;
 pub mod slots;
+pub mod splitmix;
