@@ -87,6 +87,28 @@ impl Core {
         }
     }
 
+    /// One node as a nodes.conf / CLUSTER NODES line describes it. The link
+    /// counts as connected once it exists, as `node->link` does in Redis
+    /// (`clusterGenNodeDescription`).
+    pub fn node_record(&self, n: &NodeEntry) -> NodeRecord {
+        NodeRecord {
+            id: name_str(&n.name),
+            ip: n.ip.clone(),
+            port: n.port,
+            cport: n.cport,
+            hostname: None,
+            flags: n.flags & !flags::MEET,
+            master: n.master.map(|m| name_str(&m)),
+            ping_sent_ms: n.ping_sent_ms.unwrap_or(0),
+            pong_received_ms: n.pong_received_ms,
+            config_epoch: self.node_epoch(n),
+            link_connected: n.has(flags::MYSELF) || n.link.exists(),
+            slots: ranges_of(n),
+            migrating: Vec::new(),
+            importing: Vec::new(),
+        }
+    }
+
     /// What nodes.conf must hold now (handshake nodes are not saved).
     pub fn persisted(&self) -> NodesConf {
         let nodes = self
@@ -94,23 +116,7 @@ impl Core {
             .nodes
             .values()
             .filter(|n| !n.in_handshake())
-            .map(|n| NodeRecord {
-                id: name_str(&n.name),
-                ip: n.ip.clone(),
-                port: n.port,
-                cport: n.cport,
-                hostname: None,
-                flags: n.flags & !flags::MEET,
-                master: n.master.map(|m| name_str(&m)),
-                ping_sent_ms: n.ping_sent_ms.unwrap_or(0),
-                pong_received_ms: n.pong_received_ms,
-                config_epoch: self.node_epoch(n),
-                link_connected: n.has(flags::MYSELF)
-                    || matches!(n.link, super::LinkState::Up { .. }),
-                slots: ranges_of(n),
-                migrating: Vec::new(),
-                importing: Vec::new(),
-            })
+            .map(|n| self.node_record(n))
             .collect();
         NodesConf {
             nodes,
