@@ -1,8 +1,11 @@
 //! The clusterbus reference node: the Redis 7.0 cluster bus codec, a sans-IO
 //! protocol core, its scheduler and nodes.conf persistence.
 pub mod codec;
+pub mod commands;
 pub mod config;
 pub mod core;
+pub mod db;
+pub mod resp;
 pub mod scheduler;
 pub mod sim;
 pub mod slots;

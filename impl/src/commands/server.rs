@@ -1,0 +1,260 @@
+//! Connection and server commands: PING, ECHO, AUTH, QUIT, SELECT, DBSIZE,
+//! READONLY, READWRITE, ASKING, FLUSHALL, FLUSHDB, and the entry points of
+//! COMMAND, CONFIG GET ([`super::introspect`]) and INFO ([`super::info`]).
+//! Replies and error texts are Redis 7.0.15's, checked against a running
+//! redis-server in cluster mode.
+
+use super::table::CommandSpec;
+use super::{arity_error, info, introspect, Context, Outcome};
+use crate::resp::{string2ll, Frame};
+
+/// `ERR syntax error` (`shared.syntaxerr`).
+pub fn syntax_error() -> Frame {
+    Frame::error("ERR syntax error")
+}
+
+/// `ERR value is not an integer or out of range` (`getLongLongFromObjectOrReply`).
+pub fn not_an_integer() -> Frame {
+    Frame::error("ERR value is not an integer or out of range")
+}
+
+/// Runs the server command `spec` (already looked up, arity checked).
+pub fn execute(ctx: &mut Context, spec: &CommandSpec, args: &[Vec<u8>]) -> Outcome {
+    // The dispatcher has checked this; checked again so that no call can
+    // index past the arguments.
+    if !spec.arity_ok(args.len()) {
+        return Outcome::Reply(arity_error(spec.name));
+    }
+    let reply = match spec.name {
+        "ping" => ping(args),
+        "echo" => Frame::Bulk(args[1].clone()),
+        "auth" => auth(ctx, args),
+        "quit" => return Outcome::ReplyAndClose(Frame::ok()),
+        "select" => select(args),
+        "dbsize" => Frame::Integer(ctx.db.len() as i64),
+        "readonly" => {
+            ctx.session.readonly = true;
+            Frame::ok()
+        }
+        "readwrite" => {
+            ctx.session.readonly = false;
+            Frame::ok()
+        }
+        "asking" => {
+            ctx.session.asking = true;
+            Frame::ok()
+        }
+        "flushall" | "flushdb" => return flush(ctx, spec.name, args),
+        "command" => introspect::command(args),
+        "config" => introspect::config_get(ctx, &args[2..]),
+        "info" => info::info(ctx, &args[1..]),
+        other => Frame::error(format!("ERR no handler for '{other}'")),
+    };
+    Outcome::Reply(reply)
+}
+
+/// PING [message]: `+PONG`, or the message as a bulk string.
+fn ping(args: &[Vec<u8>]) -> Frame {
+    match args {
+        [_] => Frame::Simple("PONG".into()),
+        [_, msg] => Frame::Bulk(msg.clone()),
+        _ => arity_error("ping"),
+    }
+}
+
+/// AUTH [username] password. Only the `default` user exists; its password
+/// is `requirepass`, and without one it takes any password (`nopass`).
+/// Mirrors `authCommand` and `ACLAuthenticateUser`.
+fn auth(ctx: &mut Context, args: &[Vec<u8>]) -> Frame {
+    let (user, password): (&[u8], &[u8]) = match args {
+        [_, password] => {
+            if ctx.facts.requirepass.is_none() {
+                return Frame::error(
+                    "ERR AUTH <password> called without any password configured for the \
+                     default user. Are you sure your configuration is correct?",
+                );
+            }
+            (b"default", password)
+        }
+        [_, user, password] => (user, password),
+        _ => return syntax_error(),
+    };
+    let accepted = user == b"default"
+        && match &ctx.facts.requirepass {
+            None => true,
+            Some(expected) => same_secret(expected.as_bytes(), password),
+        };
+    if accepted {
+        ctx.session.authenticated = true;
+        Frame::ok()
+    } else {
+        Frame::error("WRONGPASS invalid username-password pair or user is disabled.")
+    }
+}
+
+/// Compares a password in time that does not depend on where they differ
+/// (Redis's `time_independent_strcmp`).
+fn same_secret(expected: &[u8], given: &[u8]) -> bool {
+    let mut diff = expected.len() ^ given.len();
+    for (i, e) in expected.iter().enumerate() {
+        let g = given.get(i).copied().unwrap_or(0);
+        diff |= usize::from(e ^ g);
+    }
+    diff == 0
+}
+
+/// SELECT index: only database 0 exists in cluster mode.
+fn select(args: &[Vec<u8>]) -> Frame {
+    let Some(id) = string2ll(&args[1]) else {
+        return not_an_integer();
+    };
+    if i32::try_from(id).is_err() {
+        return Frame::error(format!(
+            "ERR value is out of range, value must between {} and {}",
+            i32::MIN,
+            i32::MAX
+        ));
+    }
+    if id != 0 {
+        return Frame::error("ERR SELECT is not allowed in cluster mode");
+    }
+    Frame::ok()
+}
+
+/// FLUSHALL / FLUSHDB [ASYNC|SYNC]: drops every key (there is one database)
+/// and propagates the command.
+fn flush(ctx: &mut Context, name: &str, args: &[Vec<u8>]) -> Outcome {
+    match args {
+        [_] => {}
+        [_, mode] if mode.eq_ignore_ascii_case(b"sync") || mode.eq_ignore_ascii_case(b"async") => {}
+        _ => return Outcome::Reply(syntax_error()),
+    }
+    ctx.db.clear();
+    Outcome::Write {
+        reply: Frame::ok(),
+        propagate: vec![name.to_ascii_uppercase().into_bytes()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::Node;
+    use crate::commands::Outcome;
+    use crate::resp::Frame;
+
+    #[test]
+    fn ping_echo_and_quit() {
+        let mut n = Node::master();
+        assert_eq!(n.bytes(&["PING"]), b"+PONG\r\n");
+        assert_eq!(n.bytes(&["ping", "hello"]), b"$5\r\nhello\r\n");
+        assert_eq!(
+            n.bytes(&["ping", "a", "b"]),
+            b"-ERR wrong number of arguments for 'ping' command\r\n"
+        );
+        assert_eq!(n.bytes(&["echo", "x y"]), b"$3\r\nx y\r\n");
+        assert_eq!(n.run(&["QUIT", "x"]), Outcome::ReplyAndClose(Frame::ok()));
+    }
+
+    #[test]
+    fn auth_without_a_password() {
+        let mut n = Node::master();
+        assert_eq!(
+            n.bytes(&["auth", "x"]),
+            b"-ERR AUTH <password> called without any password configured for the default \
+              user. Are you sure your configuration is correct?\r\n"
+        );
+        assert_eq!(n.bytes(&["auth", "default", "anything"]), b"+OK\r\n");
+        assert_eq!(
+            n.bytes(&["auth", "a", "b"]),
+            b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+        );
+        assert_eq!(n.bytes(&["auth", "a", "b", "c"]), b"-ERR syntax error\r\n");
+    }
+
+    #[test]
+    fn auth_with_requirepass() {
+        let mut n = Node::master();
+        n.facts.requirepass = Some("secret".into());
+        let wrongpass = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+        assert_eq!(n.bytes(&["auth", "wrong"]), wrongpass);
+        assert_eq!(n.bytes(&["auth", "secre"]), wrongpass);
+        assert_eq!(n.bytes(&["auth", "other", "secret"]), wrongpass);
+        assert!(!n.session.authenticated);
+        assert_eq!(n.bytes(&["auth", "secret"]), b"+OK\r\n");
+        assert!(n.session.authenticated);
+        assert_eq!(n.bytes(&["auth", "wrong"]), wrongpass);
+        assert!(n.session.authenticated, "a failed AUTH keeps the old login");
+        assert_eq!(n.bytes(&["auth", "default", "secret"]), b"+OK\r\n");
+    }
+
+    #[test]
+    fn select_only_zero() {
+        let mut n = Node::master();
+        assert_eq!(n.bytes(&["select", "0"]), b"+OK\r\n");
+        assert_eq!(
+            n.bytes(&["select", "1"]),
+            b"-ERR SELECT is not allowed in cluster mode\r\n"
+        );
+        assert_eq!(
+            n.bytes(&["select", "x"]),
+            b"-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(
+            n.bytes(&["select", "99999999999"]),
+            b"-ERR value is out of range, value must between -2147483648 and 2147483647\r\n"
+        );
+    }
+
+    #[test]
+    fn session_flags() {
+        let mut n = Node::master();
+        assert_eq!(n.bytes(&["readonly"]), b"+OK\r\n");
+        assert!(n.session.readonly);
+        assert_eq!(n.bytes(&["READWRITE"]), b"+OK\r\n");
+        assert!(!n.session.readonly);
+        assert_eq!(
+            n.bytes(&["readonly", "x"]),
+            b"-ERR wrong number of arguments for 'readonly' command\r\n"
+        );
+        assert_eq!(n.bytes(&["asking"]), b"+OK\r\n");
+        assert!(n.session.asking);
+        assert_eq!(n.bytes(&["ping"]), b"+PONG\r\n");
+        assert!(!n.session.asking, "ASKING lasts for one command");
+    }
+
+    #[test]
+    fn dbsize_and_flush() {
+        let mut n = Node::master();
+        n.set_key("a");
+        n.set_key("b");
+        assert_eq!(n.bytes(&["dbsize"]), b":2\r\n");
+        assert_eq!(n.bytes(&["flushall", "x"]), b"-ERR syntax error\r\n");
+        assert_eq!(n.bytes(&["flushdb", "sync", "x"]), b"-ERR syntax error\r\n");
+        assert_eq!(
+            n.run(&["flushall", "ASYNC"]),
+            Outcome::Write {
+                reply: Frame::ok(),
+                propagate: vec![b"FLUSHALL".to_vec()],
+            }
+        );
+        assert_eq!(n.bytes(&["dbsize"]), b":0\r\n");
+        n.set_key("a");
+        assert_eq!(
+            n.run(&["flushdb"]),
+            Outcome::Write {
+                reply: Frame::ok(),
+                propagate: vec![b"FLUSHDB".to_vec()],
+            }
+        );
+        assert!(n.db.is_empty());
+    }
+
+    #[test]
+    fn flush_on_a_replica_is_refused() {
+        let mut n = Node::replica();
+        assert_eq!(
+            n.bytes(&["flushall"]),
+            b"-READONLY You can't write against a read only replica.\r\n"
+        );
+    }
+}

@@ -1,0 +1,344 @@
+//! CLUSTER replies of this node against an unmodified redis-server 7.0, as
+//! raw RESP bytes. `redis-cli --cluster create/check` and cluster clients
+//! parse these replies, so their shape must be Redis's to the byte.
+//!
+//! Scenario: a lone redis-server (announcing 127.0.0.1) takes all 16384
+//! slots; a lone core with the same id, address and slots does the same.
+//! Both answer SLOTS, SHARDS, INFO, NODES and MYID, the same argument errors,
+//! SET-CONFIG-EPOCH / BUMPEPOCH, and the key commands once each holds one
+//! key. Each pair of replies must have the same shape (RESP types, lengths,
+//! field names, in order) and, as nothing here differs between the two
+//! nodes (no peers, so no times or message counters), the same bytes.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Cursor, Write};
+use std::net::TcpStream;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use clusterbus_node::commands::{cluster, core_reply, Context, Outcome, ServerFacts, Session};
+use clusterbus_node::core::{name_from_str, Core, CoreConfig, Effect, Event, NodeIdentity};
+use clusterbus_node::db::{Db, Entry};
+use common::{read_reply, Redis, Reply, WAIT};
+
+/// A RESP connection to redis-server that hands back each reply's bytes.
+struct Raw {
+    reader: BufReader<TcpStream>,
+}
+
+impl Raw {
+    fn connect(port: u16) -> Raw {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to redis-server");
+        stream.set_read_timeout(Some(WAIT)).expect("read timeout");
+        Raw {
+            reader: BufReader::new(stream),
+        }
+    }
+
+    /// Sends one command and returns the reply exactly as it came.
+    fn call(&mut self, words: &[&str]) -> Vec<u8> {
+        let mut req = format!("*{}\r\n", words.len()).into_bytes();
+        for w in words {
+            req.extend_from_slice(format!("${}\r\n{w}\r\n", w.len()).as_bytes());
+        }
+        self.reader
+            .get_mut()
+            .write_all(&req)
+            .expect("send to redis-server");
+        let mut out = Vec::new();
+        read_raw(&mut self.reader, &mut out);
+        out
+    }
+}
+
+/// Copies one RESP2 value from `r` to `out`, byte for byte.
+fn read_raw(r: &mut impl BufRead, out: &mut Vec<u8>) {
+    let start = out.len();
+    r.read_until(b'\n', out).expect("read a RESP line");
+    let line = String::from_utf8_lossy(&out[start..]).into_owned();
+    let len = || -> i64 {
+        line[1..]
+            .trim_end()
+            .parse()
+            .unwrap_or_else(|_| panic!("bad RESP length line {line:?}"))
+    };
+    match line.as_bytes().first() {
+        Some(b'$') if len() >= 0 => {
+            let mut body = vec![0u8; len() as usize + 2];
+            r.read_exact(&mut body).expect("read a bulk string");
+            out.extend_from_slice(&body);
+        }
+        Some(b'*') => (0..len().max(0)).for_each(|_| read_raw(r, out)),
+        Some(b'+' | b'-' | b':' | b'$') => {}
+        _ => panic!("unexpected RESP line {line:?}"),
+    }
+}
+
+/// A lone core with a data set: our side of the comparison.
+struct Ours {
+    core: Core,
+    db: Db,
+    session: Session,
+    facts: ServerFacts,
+    now_ms: u64,
+}
+
+impl Ours {
+    /// Runs `CLUSTER <words...>` as the runtime does and returns the reply bytes.
+    fn call(&mut self, words: &[&str]) -> Vec<u8> {
+        assert!(words[0].eq_ignore_ascii_case("CLUSTER"), "{words:?}");
+        let args: Vec<Vec<u8>> = words[1..].iter().map(|w| w.as_bytes().to_vec()).collect();
+        let mut ctx = Context {
+            core: &self.core,
+            db: &mut self.db,
+            now_ms: self.now_ms,
+            entropy: 7,
+            session: &mut self.session,
+            facts: &self.facts,
+        };
+        let frame = match cluster::execute(&mut ctx, &args) {
+            Outcome::Reply(f) => f,
+            Outcome::Cluster(cmd) => {
+                let effects = self.core.handle(self.now_ms, Event::Command(cmd));
+                effects
+                    .iter()
+                    .find_map(|e| match e {
+                        Effect::Reply(r) => Some(core_reply(r)),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| panic!("the core did not reply to {words:?}"))
+            }
+            other => panic!("unexpected outcome for {words:?}: {other:?}"),
+        };
+        frame.to_bytes()
+    }
+}
+
+fn parse(bytes: &[u8]) -> Reply {
+    read_reply(&mut Cursor::new(bytes)).expect("a reply we read or wrote parses")
+}
+
+/// The shape of a reply: RESP types and lengths, with the text of every
+/// bulk string that is a field name or a fixed word (lowercase letters and
+/// dashes: `slots`, `replication-offset`, `master`, `online`), and the field
+/// names of `name:value` text (CLUSTER INFO).
+fn shape(r: &Reply) -> String {
+    match r {
+        Reply::Status(s) => format!("+{s}"),
+        Reply::Error(e) => format!("-{e}"),
+        Reply::Int(_) => ":".into(),
+        Reply::Bulk(None) => "$-1".into(),
+        Reply::Bulk(Some(b)) => {
+            let text = String::from_utf8_lossy(b);
+            if !text.is_empty() && text.bytes().all(|c| c.is_ascii_lowercase() || c == b'-') {
+                format!("${text}")
+            } else if text.contains(":") && text.contains("\r\n") {
+                let names: Vec<&str> = text.lines().filter_map(|l| l.split(':').next()).collect();
+                format!("$[{}]", names.join(","))
+            } else {
+                "$".into()
+            }
+        }
+        Reply::Array(items) => {
+            let inner: Vec<String> = items.iter().map(shape).collect();
+            format!("*{}[{}]", items.len(), inner.join(","))
+        }
+    }
+}
+
+/// Same shape, then same bytes.
+fn assert_same(words: &[&str], ours: &[u8], redis: &[u8]) {
+    let (o, r) = (parse(ours), parse(redis));
+    assert_eq!(shape(&o), shape(&r), "shape of {words:?}");
+    assert_eq!(
+        String::from_utf8_lossy(ours),
+        String::from_utf8_lossy(redis),
+        "bytes of {words:?}"
+    );
+}
+
+fn compare(ours: &mut Ours, raw: &mut Raw, words: &[&str]) {
+    let (o, r) = (ours.call(words), raw.call(words));
+    assert_same(words, &o, &r);
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Redis holds `cluster_state:fail` for a while after it starts
+/// (`CLUSTER_WRITABLE_DELAY`); wait until it is ok.
+fn wait_state_ok(raw: &mut Raw) {
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        let info = raw.call(&["CLUSTER", "INFO"]);
+        if String::from_utf8_lossy(&info).contains("cluster_state:ok\r\n") {
+            return;
+        }
+        sleep(Duration::from_millis(100));
+    }
+    panic!("redis-server did not reach cluster_state:ok within {WAIT:?}");
+}
+
+/// Our core with redis's id, address and ports.
+fn ours_like(redis: &Redis, myid: &str) -> Ours {
+    let id = name_from_str(myid).unwrap_or_else(|| panic!("CLUSTER MYID gave {myid:?}"));
+    let now_ms = now_ms();
+    let me = NodeIdentity {
+        id,
+        ip: "127.0.0.1".into(),
+        port: redis.port,
+        cport: redis.bus_port,
+    };
+    Ours {
+        core: Core::new(me, CoreConfig::default(), now_ms),
+        db: Db::new(),
+        session: Session::default(),
+        facts: ServerFacts::default(),
+        now_ms,
+    }
+}
+
+/// Argument errors and state errors a lone master gives, each the same text
+/// in Redis and here.
+fn error_cases(myid: &str) -> Vec<Vec<String>> {
+    let cases: &[&[&str]] = &[
+        &[],
+        &["FooBar"],
+        &["meet"],
+        &["MEET", "1.2.3.4", "x"],
+        &["MEET", "1.2.3.4", "1", "x"],
+        &["MEET", "foo", "1"],
+        &["MEET", "1.2.3.4", "0"],
+        &["MEET", "1.2.3.4", "70000"],
+        &["MEET", "1.2.3.4", "1", "2", "3"],
+        &["NODES", "x"],
+        &["ADDSLOTS"],
+        &["ADDSLOTS", "16384"],
+        &["ADDSLOTS", "05"],
+        &["ADDSLOTS", "1"],
+        &["DELSLOTS", "1", "1"],
+        &["ADDSLOTSRANGE", "1", "2", "3"],
+        &["ADDSLOTSRANGE", "5", "2"],
+        &["DELSLOTSRANGE", "5", "x"],
+        &["SETSLOT", "1"],
+        &["SETSLOT", "x", "y"],
+        &["SETSLOT", "1", "y"],
+        &["SETSLOT", "1", "stable", "x"],
+        &["COUNTKEYSINSLOT", "x"],
+        &["COUNTKEYSINSLOT", "16384"],
+        &["GETKEYSINSLOT", "1", "-1"],
+        &["SET-CONFIG-EPOCH", "-1"],
+        &["SET-CONFIG-EPOCH", "x"],
+        &["REPLICATE", "abc"],
+        &["REPLICATE", myid],
+        &["REPLICAS", "abc"],
+        &["FORGET", "abc"],
+        &["FORGET", myid],
+        &["COUNT-FAILURE-REPORTS", "abc"],
+        &["COUNT-FAILURE-REPORTS", myid],
+        &["FAILOVER"],
+        &["FAILOVER", "x"],
+        &["failover", "a", "b"],
+        &["RESET", "x"],
+        &["HELP", "x"],
+        &["KEYSLOT", "{user1}.a"],
+        &["SAVECONFIG"],
+        &["REPLICAS", myid],
+    ];
+    cases
+        .iter()
+        .map(|c| {
+            std::iter::once("CLUSTER")
+                .chain(c.iter().copied())
+                .map(String::from)
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn cluster_replies_match_redis_byte_for_byte() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let redis = Redis::start(dir.path(), &["--cluster-announce-ip", "127.0.0.1"]);
+    let mut raw = Raw::connect(redis.port);
+    let myid = String::from_utf8_lossy(&raw.call(&["CLUSTER", "MYID"])[5..45]).into_owned();
+    let mut ours = ours_like(&redis, &myid);
+
+    compare(
+        &mut ours,
+        &mut raw,
+        &["CLUSTER", "ADDSLOTSRANGE", "0", "16383"],
+    );
+    wait_state_ok(&mut raw);
+    for sub in ["SLOTS", "SHARDS", "INFO", "NODES", "MYID"] {
+        compare(&mut ours, &mut raw, &["CLUSTER", sub]);
+    }
+
+    for case in error_cases(&myid) {
+        let words: Vec<&str> = case.iter().map(String::as_str).collect();
+        compare(&mut ours, &mut raw, &words);
+    }
+
+    compare(&mut ours, &mut raw, &["CLUSTER", "SET-CONFIG-EPOCH", "5"]);
+    compare(&mut ours, &mut raw, &["CLUSTER", "SET-CONFIG-EPOCH", "6"]);
+    compare(&mut ours, &mut raw, &["CLUSTER", "BUMPEPOCH"]);
+    for sub in ["INFO", "NODES"] {
+        compare(&mut ours, &mut raw, &["CLUSTER", sub]);
+    }
+
+    assert_eq!(raw.call(&["SET", "foo", "bar"]), b"+OK\r\n");
+    let entry = Entry {
+        value: b"bar".to_vec(),
+        expires_at_ms: None,
+    };
+    ours.db.set(b"foo".to_vec(), entry);
+    for words in [
+        &["CLUSTER", "KEYSLOT", "foo"][..],
+        &["CLUSTER", "COUNTKEYSINSLOT", "12182"],
+        &["CLUSTER", "GETKEYSINSLOT", "12182", "10"],
+        &["CLUSTER", "GETKEYSINSLOT", "12182", "0"],
+        &["CLUSTER", "RESET"],
+        &["CLUSTER", "FLUSHSLOTS"],
+    ] {
+        compare(&mut ours, &mut raw, words);
+    }
+}
+
+#[test]
+fn help_has_redis_header_and_footer() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let redis = Redis::start(dir.path(), &[]);
+    let mut raw = Raw::connect(redis.port);
+    let mut ours = ours_like(&redis, &"0".repeat(40));
+    let lines = |bytes: Vec<u8>| match parse(&bytes) {
+        Reply::Array(items) => items,
+        other => panic!("HELP is an array, not {other:?}"),
+    };
+    let (o, r) = (
+        lines(ours.call(&["CLUSTER", "HELP"])),
+        lines(raw.call(&["CLUSTER", "HELP"])),
+    );
+    assert!(o.iter().all(|l| matches!(l, Reply::Status(_))));
+    assert!(r.iter().all(|l| matches!(l, Reply::Status(_))));
+    assert_eq!(o[0], r[0]);
+    assert_eq!(o[o.len() - 2..], r[r.len() - 2..]);
+    // Every subcommand Redis documents is documented here (same usage line).
+    let usages = |ls: &[Reply]| -> Vec<String> {
+        ls.iter()
+            .map(Reply::text)
+            .filter(|l| !l.starts_with(' '))
+            .collect()
+    };
+    let ours_usages = usages(&o);
+    for usage in usages(&r) {
+        if usage.starts_with("LINKS") {
+            continue; // not supported by this node
+        }
+        assert!(ours_usages.contains(&usage), "HELP lacks {usage:?}");
+    }
+}
