@@ -6,6 +6,7 @@ pub mod config;
 pub mod core;
 pub mod db;
 pub mod resp;
+pub mod runtime;
 pub mod scheduler;
 pub mod sim;
 pub mod slots;

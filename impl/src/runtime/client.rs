@@ -1,0 +1,225 @@
+//! One client connection of the RESP port: bytes in, requests to the node
+//! task, replies out. A malformed request gets Redis's protocol error and
+//! the connection is closed, as Redis does; a command error is only a reply.
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::commands::Session;
+use crate::resp::{parse_request, Frame, RequestError};
+
+use super::Input;
+
+/// What the node task answers to one request.
+#[derive(Debug)]
+pub struct ClientReply {
+    pub frame: Frame,
+    pub session: Session,
+    /// Close the connection after the reply (QUIT).
+    pub close: bool,
+}
+
+/// A request on its way to the node task.
+#[derive(Debug)]
+pub struct ClientRequest {
+    pub args: Vec<Vec<u8>>,
+    pub session: Session,
+    pub reply: oneshot::Sender<ClientReply>,
+}
+
+/// Serves one client until it disconnects, sends garbage, or the node stops.
+pub async fn run(mut stream: TcpStream, inputs: mpsc::UnboundedSender<Input>, session: Session) {
+    let peer = stream
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let _ = stream.set_nodelay(true);
+    let mut session = session;
+    let peer_ip = stream
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let mut listening_port = 0u16;
+    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        let mut out = Vec::new();
+        let mut close = false;
+        loop {
+            match parse_request(&buf) {
+                Ok((args, used)) => {
+                    buf.drain(..used);
+                    if args.is_empty() {
+                        continue;
+                    }
+                    match replication_handshake(&args, &session, &mut listening_port) {
+                        Handshake::NotReplication => {}
+                        Handshake::Reply(frame) => {
+                            frame.encode(&mut out);
+                            continue;
+                        }
+                        Handshake::Psync => {
+                            if stream.write_all(&out).await.is_err() {
+                                return;
+                            }
+                            feed_replica(stream, buf, inputs, peer_ip, listening_port).await;
+                            return;
+                        }
+                    }
+                    let Some(reply) = ask(&inputs, args, session.clone()).await else {
+                        return;
+                    };
+                    reply.frame.encode(&mut out);
+                    session = reply.session;
+                    if reply.close {
+                        close = true;
+                        break;
+                    }
+                }
+                Err(RequestError::Incomplete) => break,
+                Err(RequestError::Invalid(why)) => {
+                    tracing::info!("client {peer}: {why}; closing the connection");
+                    Frame::Error(format!("ERR {why}")).encode(&mut out);
+                    close = true;
+                    break;
+                }
+            }
+        }
+        if !out.is_empty() && stream.write_all(&out).await.is_err() {
+            return;
+        }
+        if close {
+            let _ = stream.shutdown().await;
+            return;
+        }
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+async fn ask(
+    inputs: &mpsc::UnboundedSender<Input>,
+    args: Vec<Vec<u8>>,
+    session: Session,
+) -> Option<ClientReply> {
+    let (tx, rx) = oneshot::channel();
+    inputs
+        .send(Input::Client(ClientRequest {
+            args,
+            session,
+            reply: tx,
+        }))
+        .ok()?;
+    rx.await.ok()
+}
+
+/// What a request means for replication.
+enum Handshake {
+    /// An ordinary command.
+    NotReplication,
+    /// REPLCONF (or a refused replication command): reply and go on.
+    Reply(Frame),
+    /// PSYNC/SYNC: this connection now carries a replication feed.
+    Psync,
+}
+
+/// REPLCONF and PSYNC are answered here, not by the command table: they
+/// change what the connection is rather than the data.
+fn replication_handshake(
+    args: &[Vec<u8>],
+    session: &Session,
+    listening_port: &mut u16,
+) -> Handshake {
+    let name = args[0].to_ascii_lowercase();
+    let replication = matches!(name.as_slice(), b"replconf" | b"psync" | b"sync");
+    if !replication {
+        return Handshake::NotReplication;
+    }
+    if !session.authenticated {
+        return Handshake::Reply(Frame::error("NOAUTH Authentication required."));
+    }
+    if name != b"replconf" {
+        return Handshake::Psync;
+    }
+    let mut pairs = args[1..].chunks(2);
+    for pair in &mut pairs {
+        let [key, value] = pair else {
+            return Handshake::Reply(Frame::error("ERR syntax error"));
+        };
+        if key.eq_ignore_ascii_case(b"listening-port") {
+            match std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()) {
+                Some(port) => *listening_port = port,
+                None => {
+                    return Handshake::Reply(Frame::error(
+                        "ERR value is not an integer or out of range",
+                    ))
+                }
+            }
+        }
+    }
+    Handshake::Reply(Frame::ok())
+}
+
+/// Serves a replica: writes its feed (snapshot, then the stream) and reads
+/// its `REPLCONF ACK <offset>` lines, until either side closes.
+async fn feed_replica(
+    stream: TcpStream,
+    mut buf: Vec<u8>,
+    inputs: mpsc::UnboundedSender<Input>,
+    ip: String,
+    port: u16,
+) {
+    let (tx, rx) = oneshot::channel();
+    let attach = Input::ReplicaAttach {
+        ip,
+        port,
+        reply: tx,
+    };
+    if inputs.send(attach).is_err() {
+        return;
+    }
+    let Ok((id, mut feed)) = rx.await else {
+        return;
+    };
+    let (mut rd, mut wr) = stream.into_split();
+    let mut chunk = vec![0u8; 4096];
+    loop {
+        while let Ok((args, used)) = parse_request(&buf) {
+            buf.drain(..used);
+            if let Some(offset) = ack_offset(&args) {
+                let _ = inputs.send(Input::ReplicaAck { id, offset });
+            }
+        }
+        tokio::select! {
+            bytes = feed.recv() => match bytes {
+                Some(b) if wr.write_all(&b).await.is_ok() => {}
+                _ => break,
+            },
+            n = rd.read(&mut chunk) => match n {
+                Ok(0) | Err(_) => break,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            },
+        }
+        if buf.len() > MAX_ACK_BUFFER {
+            break;
+        }
+    }
+    let _ = inputs.send(Input::ReplicaGone { id });
+}
+
+/// A replica sends only short ACKs; more than this unread is not one.
+const MAX_ACK_BUFFER: usize = 64 * 1024;
+
+fn ack_offset(args: &[Vec<u8>]) -> Option<u64> {
+    match args {
+        [cmd, sub, offset]
+            if cmd.eq_ignore_ascii_case(b"replconf") && sub.eq_ignore_ascii_case(b"ack") =>
+        {
+            std::str::from_utf8(offset).ok()?.parse().ok()
+        }
+        _ => None,
+    }
+}

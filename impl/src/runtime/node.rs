@@ -1,0 +1,398 @@
+//! The node task: the one owner of the core, the scheduler and the data
+//! set. It turns what the sockets and the clock bring into core events and
+//! carries out the effects the core returns, in order: a durable `Persist`
+//! is written and synced before any effect after it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use tokio::sync::mpsc;
+
+use crate::codec::{c_str, c_str_field, encode, Message, NodeName};
+use crate::commands::{self, core_reply, Context, Outcome, ServerFacts};
+use crate::core::{name_str, Core, Effect, Event, GossipChoice, LinkId, Reply};
+use crate::db::Db;
+use crate::resp::Frame;
+use crate::scheduler::{CronChoices, Scheduler};
+
+use super::client::{ClientReply, ClientRequest};
+use super::entropy::Entropy;
+use super::link::Outbox;
+use super::replication::{commands_of, Sink, Source};
+use super::{now_ms, Input, Spawner};
+
+/// Nodes Redis samples for the periodic ping (`clusterCron`: 5 random picks).
+const PING_SAMPLE_SIZE: usize = 5;
+/// Keys looked at per cron tick by the active expiry.
+const EXPIRE_BUDGET_PER_TICK: usize = 20;
+
+/// Which node a connection belongs to, as the core names its links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ConnKind {
+    /// My link to the node currently named so in my table.
+    Outbound(NodeName),
+    /// A link a peer opened to me.
+    Inbound,
+}
+
+struct Conn {
+    kind: ConnKind,
+    outbox: Outbox,
+}
+
+/// The node task's state.
+pub struct NodeTask {
+    pub core: Core,
+    pub db: Db,
+    pub facts: ServerFacts,
+    scheduler: Scheduler,
+    entropy: Entropy,
+    config_path: PathBuf,
+    conns: HashMap<u64, Conn>,
+    outbound: HashMap<NodeName, u64>,
+    spawner: Spawner,
+    /// Master side of replication (also holds this node's replid and offset).
+    source: Source,
+    /// Replica side of replication.
+    sink: Sink,
+    started_ms: u64,
+}
+
+impl NodeTask {
+    /// A node task around `core`, saving to `config_path`.
+    pub fn new(
+        core: Core,
+        facts: ServerFacts,
+        entropy: Entropy,
+        config_path: PathBuf,
+        spawner: Spawner,
+    ) -> NodeTask {
+        let mut entropy = entropy;
+        let source = Source::new(entropy.hex_id(), 0);
+        NodeTask {
+            source,
+            sink: Sink::default(),
+            started_ms: now_ms(),
+            core,
+            db: Db::new(),
+            facts,
+            scheduler: Scheduler::new(),
+            entropy,
+            config_path,
+            conns: HashMap::new(),
+            outbound: HashMap::new(),
+            spawner,
+        }
+    }
+
+    /// Writes nodes.conf now (at start and at shutdown).
+    pub fn save_config(&self) -> std::io::Result<()> {
+        crate::config::save(&self.config_path, &self.core.persisted())
+    }
+
+    /// Runs until `inputs` closes or `shutdown` fires; saves the config last.
+    pub async fn run(
+        mut self,
+        mut inputs: mpsc::UnboundedReceiver<Input>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(
+            crate::core::CLUSTER_CRON_PERIOD_MS,
+        ));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = tick.tick() => self.cron(),
+                input = inputs.recv() => match input {
+                    Some(input) => self.input(input),
+                    None => break,
+                },
+            }
+        }
+        match self.save_config() {
+            Ok(()) => tracing::info!("nodes.conf saved; shutting down"),
+            Err(e) => tracing::error!("saving {}: {e}", self.config_path.display()),
+        }
+    }
+
+    fn handle(&mut self, event: Event) -> Option<Reply> {
+        let effects = self.core.handle(now_ms(), event);
+        self.apply(effects)
+    }
+
+    /// One cron tick: the scheduler's due events, then the active expiry.
+    fn cron(&mut self) {
+        let now = now_ms();
+        let names: Vec<NodeName> = self.core.nodes().map(|n| n.name).collect();
+        let ping_sample = (0..PING_SAMPLE_SIZE)
+            .map(|_| names[self.entropy.below(names.len() as u64) as usize])
+            .collect();
+        let choices = CronChoices {
+            ping_sample,
+            election_jitter_ms: self.entropy.below(500),
+            gossip_seed: self.entropy.next_u64(),
+        };
+        for event in self.scheduler.tick(now, &self.core, &choices) {
+            self.handle(event);
+        }
+        if self.core.is_master() {
+            self.db.expire_some(now, EXPIRE_BUDGET_PER_TICK);
+        }
+        self.follow_master();
+    }
+
+    /// Keeps replication in line with my role in the core: a replica
+    /// follows its master's client port; a node that became a master stops
+    /// following and starts a new replication id, keeping its offset.
+    fn follow_master(&mut self) {
+        let target = self
+            .core
+            .master()
+            .filter(|_| !self.core.is_master())
+            .and_then(|m| self.core.node(&m))
+            .filter(|m| !m.ip.is_empty() && m.port != 0)
+            .map(|m| (m.ip.clone(), m.port));
+        if target.is_some() {
+            self.source.detach_all();
+        } else if self.sink.following() {
+            self.source = Source::new(self.entropy.hex_id(), self.sink.offset);
+            self.core.set_repl_offset(self.sink.offset);
+        }
+        let port = self.facts.tcp_port;
+        self.sink.follow(target, port, self.spawner.inputs());
+    }
+
+    fn input(&mut self, input: Input) {
+        match input {
+            Input::BusAccepted { conn, outbox } => {
+                let kind = ConnKind::Inbound;
+                self.conns.insert(conn, Conn { kind, outbox });
+            }
+            Input::BusConnected { conn } => {
+                if let Some(ConnKind::Outbound(peer)) = self.conns.get(&conn).map(|c| c.kind) {
+                    let gossip = GossipChoice::Seed(self.entropy.next_u64());
+                    self.handle(Event::LinkUp { peer, gossip });
+                }
+            }
+            Input::BusClosed { conn } => self.closed(conn),
+            Input::BusFrame { conn, msg, peer_ip } => self.frame(conn, msg, &peer_ip),
+            Input::Client(req) => self.client(req),
+            Input::ReplicaAttach { ip, port, reply } => {
+                let fed = self.source.attach(&self.db, now_ms(), ip, port);
+                let _ = reply.send(fed);
+            }
+            Input::ReplicaAck { id, offset } => self.source.ack(id, offset),
+            Input::ReplicaGone { id } => self.source.detach(id),
+            Input::ReplSnapshot {
+                generation,
+                replid,
+                offset,
+                payload,
+            } => self.load_snapshot(generation, replid, offset, &payload),
+            Input::ReplCommand {
+                generation,
+                args,
+                offset,
+            } => {
+                if generation == self.sink.generation {
+                    self.apply_replicated(commands::Request { args });
+                    self.sink.offset = offset;
+                    self.core.set_repl_offset(offset);
+                }
+            }
+            Input::ReplLinkDown { generation } => {
+                if generation == self.sink.generation {
+                    self.sink.link_up = false;
+                }
+            }
+        }
+    }
+
+    fn load_snapshot(&mut self, generation: u64, replid: String, offset: u64, payload: &[u8]) {
+        if generation != self.sink.generation {
+            return;
+        }
+        match commands_of(payload) {
+            Ok(cmds) => {
+                self.db.clear();
+                let keys = cmds.len();
+                for (req, _) in cmds {
+                    self.apply_replicated(req);
+                }
+                self.sink.offset = offset;
+                self.sink.replid = replid;
+                self.sink.link_up = true;
+                self.core.set_repl_offset(offset);
+                tracing::info!("full resync done: {keys} keys, offset {offset}");
+            }
+            Err(e) => tracing::warn!("master sent a bad snapshot ({e}); ignoring it"),
+        }
+    }
+
+    /// Applies a command from my master's stream; its reply goes nowhere.
+    fn apply_replicated(&mut self, req: commands::Request) {
+        let mut session = commands::Session {
+            authenticated: true,
+            ..Default::default()
+        };
+        let mut ctx = Context {
+            core: &self.core,
+            db: &mut self.db,
+            now_ms: now_ms(),
+            entropy: 0,
+            session: &mut session,
+            facts: &self.facts,
+        };
+        let _ = commands::execute_replicated(&mut ctx, &req);
+    }
+
+    fn closed(&mut self, conn: u64) {
+        match self.conns.remove(&conn).map(|c| c.kind) {
+            Some(ConnKind::Outbound(peer)) => {
+                if self.outbound.get(&peer) == Some(&conn) {
+                    self.outbound.remove(&peer);
+                }
+                self.handle(Event::LinkDown(peer));
+            }
+            Some(ConnKind::Inbound) => {
+                self.handle(Event::InboundClosed(conn));
+            }
+            None => {}
+        }
+    }
+
+    fn frame(&mut self, conn: u64, mut msg: Message, peer_ip: &str) {
+        let link = match self.conns.get(&conn).map(|c| c.kind) {
+            Some(ConnKind::Outbound(peer)) => LinkId::Outbound(peer),
+            Some(ConnKind::Inbound) => LinkId::Inbound(conn),
+            None => return,
+        };
+        // A sender without an announced IP means "the address you see me at"
+        // (`nodeIp2String`).
+        if c_str(&msg.header.myip).is_empty() {
+            msg.header.myip = c_str_field(peer_ip.as_bytes());
+        }
+        let gossip = GossipChoice::Seed(self.entropy.next_u64());
+        let entropy = self.entropy.next_u64();
+        self.handle(Event::Deliver {
+            link,
+            msg,
+            gossip,
+            entropy,
+        });
+    }
+
+    fn client(&mut self, req: ClientRequest) {
+        let mut session = req.session;
+        let now = now_ms();
+        self.facts.replication = self.sink.facts(&self.source);
+        self.facts.uptime_s = now.saturating_sub(self.started_ms) / 1000;
+        let entropy = self.entropy.next_u64();
+        let outcome = {
+            let mut ctx = Context {
+                core: &self.core,
+                db: &mut self.db,
+                now_ms: now,
+                entropy,
+                session: &mut session,
+                facts: &self.facts,
+            };
+            commands::execute(&mut ctx, &commands::Request { args: req.args })
+        };
+        let (frame, close) = match outcome {
+            Outcome::Reply(frame) => (frame, false),
+            Outcome::ReplyAndClose(frame) => (frame, true),
+            Outcome::Write { reply, propagate } => {
+                if self.core.is_master() {
+                    self.source.propagate(&propagate);
+                    self.core.set_repl_offset(self.source.offset);
+                }
+                (reply, false)
+            }
+            Outcome::Cluster(cmd) => {
+                let frame = match self.handle(Event::Command(cmd)) {
+                    Some(reply) => core_reply(&reply),
+                    None => Frame::error("ERR the command had no reply"),
+                };
+                (frame, false)
+            }
+        };
+        let _ = req.reply.send(ClientReply {
+            frame,
+            session,
+            close,
+        });
+    }
+
+    /// Carries out effects in order; returns the command reply among them.
+    /// When a durable save fails, nothing after it is done: the messages
+    /// that depend on it must not leave.
+    fn apply(&mut self, effects: Vec<Effect>) -> Option<Reply> {
+        let mut reply = None;
+        for effect in effects {
+            match effect {
+                Effect::Send { link, msg } => self.send(link, &msg),
+                Effect::Connect { node, ip, cport } => self.connect(node, &ip, cport),
+                Effect::Disconnect { link } => self.disconnect(link),
+                Effect::RenameLink { from, to } => self.rename(from, to),
+                Effect::Persist { conf, fsync } => {
+                    if let Err(e) = crate::config::save(&self.config_path, &conf) {
+                        tracing::error!("saving {}: {e}", self.config_path.display());
+                        if fsync {
+                            tracing::error!("not sending what depends on that save");
+                            return Some(Reply::Error(format!("ERR saving nodes.conf: {e}")));
+                        }
+                    }
+                }
+                Effect::Reply(r) => reply = Some(r),
+                Effect::Log(line) => tracing::info!("{line}"),
+            }
+        }
+        reply
+    }
+
+    fn send(&mut self, link: LinkId, msg: &Message) {
+        let conn = match link {
+            LinkId::Outbound(peer) => self.outbound.get(&peer).copied(),
+            LinkId::Inbound(conn) => Some(conn),
+        };
+        if let Some(c) = conn.and_then(|c| self.conns.get(&c)) {
+            let _ = c.outbox.send(encode(msg));
+        }
+    }
+
+    fn connect(&mut self, node: NodeName, ip: &str, cport: u16) {
+        if let Some(old) = self.outbound.remove(&node) {
+            self.conns.remove(&old);
+        }
+        let (conn, outbox) = self.spawner.connect(ip, cport);
+        self.outbound.insert(node, conn);
+        let kind = ConnKind::Outbound(node);
+        self.conns.insert(conn, Conn { kind, outbox });
+        tracing::debug!("connecting to {} at {ip}:{cport}", name_str(&node));
+    }
+
+    fn disconnect(&mut self, link: LinkId) {
+        match link {
+            LinkId::Outbound(peer) => {
+                if let Some(conn) = self.outbound.remove(&peer) {
+                    self.conns.remove(&conn);
+                }
+            }
+            LinkId::Inbound(conn) => {
+                self.conns.remove(&conn);
+            }
+        }
+    }
+
+    fn rename(&mut self, from: NodeName, to: NodeName) {
+        if let Some(conn) = self.outbound.remove(&from) {
+            self.outbound.insert(to, conn);
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.kind = ConnKind::Outbound(to);
+            }
+        }
+    }
+}

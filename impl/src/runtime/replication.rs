@@ -1,0 +1,436 @@
+//! Replication between clusterbus nodes, in the shape of Redis's: a replica
+//! connects to its master's client port, says `REPLCONF listening-port P`
+//! and `PSYNC ? -1`; the master answers `+FULLRESYNC <replid> <offset>`,
+//! sends its data set as one bulk payload (here: the `SET` commands that
+//! rebuild it, where Redis sends an RDB file), then streams every write as a
+//! RESP command. The replica applies them in order, counts the stream's
+//! bytes as its replication offset (announced in bus headers, which is what
+//! the election rank compares), and acknowledges with `REPLCONF ACK <offset>`
+//! every second. Every (re)connection is a full resync.
+//!
+//! [`Source`] is the master side and [`Sink`] the replica side, both owned
+//! by the node task; [`follow`] is the replica's connection task.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::commands::{ReplicationFacts, Request};
+use crate::db::Db;
+use crate::resp::{parse_request, Frame, RequestError};
+
+use super::Input;
+
+/// How often a replica acknowledges its offset (`replicationCron`: 1 s).
+const REPL_ACK_PERIOD_MS: u64 = 1000;
+/// Wait before a replica reconnects to its master after a failure.
+const REPL_RETRY_MS: u64 = 1000;
+
+/// The wire form of a command: a RESP array of bulk strings.
+pub fn command_bytes(args: &[Vec<u8>]) -> Vec<u8> {
+    Frame::Array(args.iter().map(|a| Frame::Bulk(a.clone())).collect()).to_bytes()
+}
+
+/// One attached replica, as the master sees it.
+#[derive(Debug)]
+struct Feed {
+    tx: mpsc::UnboundedSender<Vec<u8>>,
+    ip: String,
+    port: u16,
+    acked: u64,
+}
+
+/// The master side: the replication id and offset, and the replicas fed.
+#[derive(Debug)]
+pub struct Source {
+    pub replid: String,
+    /// Bytes of write stream produced under this replid (`master_repl_offset`).
+    pub offset: u64,
+    feeds: BTreeMap<u64, Feed>,
+    next_feed: u64,
+}
+
+impl Source {
+    /// A source with a new replication id, continuing from `offset`.
+    pub fn new(replid: String, offset: u64) -> Source {
+        Source {
+            replid,
+            offset,
+            feeds: BTreeMap::new(),
+            next_feed: 1,
+        }
+    }
+
+    /// Appends a write to the stream and sends it to every replica.
+    pub fn propagate(&mut self, args: &[Vec<u8>]) {
+        let bytes = command_bytes(args);
+        self.offset += bytes.len() as u64;
+        self.feeds.retain(|_, f| f.tx.send(bytes.clone()).is_ok());
+    }
+
+    /// Attaches a replica: queues `+FULLRESYNC`, the snapshot of `db`, and
+    /// from then on the stream. Returns its id and what to write to it.
+    pub fn attach(
+        &mut self,
+        db: &Db,
+        now_ms: u64,
+        ip: String,
+        port: u16,
+    ) -> (u64, mpsc::UnboundedReceiver<Vec<u8>>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut first = format!("+FULLRESYNC {} {}\r\n", self.replid, self.offset).into_bytes();
+        let payload = snapshot(db, now_ms);
+        first.extend_from_slice(format!("${}\r\n", payload.len()).as_bytes());
+        first.extend_from_slice(&payload);
+        let _ = tx.send(first);
+        let id = self.next_feed;
+        self.next_feed += 1;
+        tracing::info!(
+            "replica {ip}:{port} attached; full resync at offset {}",
+            self.offset
+        );
+        let acked = self.offset;
+        self.feeds.insert(
+            id,
+            Feed {
+                tx,
+                ip,
+                port,
+                acked,
+            },
+        );
+        (id, rx)
+    }
+
+    /// A replica acknowledged `offset`.
+    pub fn ack(&mut self, id: u64, offset: u64) {
+        if let Some(f) = self.feeds.get_mut(&id) {
+            f.acked = offset;
+        }
+    }
+
+    /// A replica's connection closed.
+    pub fn detach(&mut self, id: u64) {
+        if let Some(f) = self.feeds.remove(&id) {
+            tracing::info!("replica {}:{} detached", f.ip, f.port);
+        }
+    }
+
+    /// Drops every replica (this node became a replica itself).
+    pub fn detach_all(&mut self) {
+        self.feeds.clear();
+    }
+
+    /// The replicas as INFO replication lists them.
+    pub fn replicas(&self) -> Vec<(String, u16, u64)> {
+        self.feeds
+            .values()
+            .map(|f| (f.ip.clone(), f.port, f.acked))
+            .collect()
+    }
+}
+
+/// The data set as the commands that rebuild it.
+pub fn snapshot(db: &Db, now_ms: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (key, entry) in db.iter_live(now_ms) {
+        let mut args = vec![b"SET".to_vec(), key.clone(), entry.value.clone()];
+        if let Some(t) = entry.expires_at_ms {
+            args.push(b"PXAT".to_vec());
+            args.push(t.to_string().into_bytes());
+        }
+        out.extend_from_slice(&command_bytes(&args));
+    }
+    out
+}
+
+/// The commands of a snapshot or stream chunk, each with its length in
+/// bytes; `Err` when the bytes are not RESP commands.
+pub fn commands_of(bytes: &[u8]) -> Result<Vec<(Request, usize)>, String> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        match parse_request(&bytes[at..]) {
+            Ok((args, used)) => {
+                if !args.is_empty() {
+                    out.push((Request { args }, used));
+                }
+                at += used;
+            }
+            Err(RequestError::Incomplete) => return Err("snapshot ends inside a command".into()),
+            Err(RequestError::Invalid(e)) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// The replica side: which master it follows, the task doing it, and what
+/// INFO replication reports.
+#[derive(Debug, Default)]
+pub struct Sink {
+    target: Option<(String, u16)>,
+    task: Option<JoinHandle<()>>,
+    /// Bumped at every new connection task, so inputs from an old one are
+    /// recognised and ignored.
+    pub generation: u64,
+    pub link_up: bool,
+    /// Offset processed from the master's stream.
+    pub offset: u64,
+    pub replid: String,
+}
+
+impl Sink {
+    /// Follows the master at `target` (client address), or nobody. A new
+    /// target stops the old connection and starts a new one.
+    pub fn follow(
+        &mut self,
+        target: Option<(String, u16)>,
+        my_port: u16,
+        inputs: &mpsc::UnboundedSender<Input>,
+    ) {
+        if self.target == target {
+            return;
+        }
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+        self.generation += 1;
+        self.link_up = false;
+        self.target = target.clone();
+        if let Some((ip, port)) = target {
+            tracing::info!("replicating from {ip}:{port}");
+            let task = follow(self.generation, ip, port, my_port, inputs.clone());
+            self.task = Some(tokio::spawn(task));
+        }
+    }
+
+    /// Whether a master is being followed.
+    pub fn following(&self) -> bool {
+        self.target.is_some()
+    }
+
+    /// The master as INFO replication reports it.
+    pub fn facts(&self, source: &Source) -> ReplicationFacts {
+        ReplicationFacts {
+            master_replid: source.replid.clone(),
+            master_repl_offset: if self.target.is_some() {
+                self.offset
+            } else {
+                source.offset
+            },
+            master: self
+                .target
+                .as_ref()
+                .map(|(ip, port)| (ip.clone(), *port, self.link_up)),
+            replicas: source.replicas(),
+        }
+    }
+}
+
+/// The replica's connection task: connect, handshake, receive the snapshot
+/// and the stream, acknowledge; on any failure wait and start over.
+pub async fn follow(
+    generation: u64,
+    ip: String,
+    port: u16,
+    my_port: u16,
+    inputs: mpsc::UnboundedSender<Input>,
+) {
+    loop {
+        let why = match sync_once(generation, &ip, port, my_port, &inputs).await {
+            Ok(()) => "master closed the connection".to_string(),
+            Err(e) => e,
+        };
+        if inputs.send(Input::ReplLinkDown { generation }).is_err() {
+            return;
+        }
+        tracing::info!("replication from {ip}:{port}: {why}; retrying");
+        tokio::time::sleep(Duration::from_millis(REPL_RETRY_MS)).await;
+    }
+}
+
+async fn sync_once(
+    generation: u64,
+    ip: &str,
+    port: u16,
+    my_port: u16,
+    inputs: &mpsc::UnboundedSender<Input>,
+) -> Result<(), String> {
+    let mut s = TcpStream::connect((ip, port))
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    let hello = [
+        command_bytes(&[
+            b"REPLCONF".to_vec(),
+            b"listening-port".to_vec(),
+            my_port.to_string().into_bytes(),
+        ]),
+        command_bytes(&[b"PSYNC".to_vec(), b"?".to_vec(), b"-1".to_vec()]),
+    ]
+    .concat();
+    s.write_all(&hello)
+        .await
+        .map_err(|e| format!("write: {e}"))?;
+    let mut buf = Vec::new();
+    expect_line(&mut s, &mut buf, "+OK").await?;
+    let line = expect_line(&mut s, &mut buf, "+FULLRESYNC ").await?;
+    let mut words = line.split(' ').skip(1);
+    let replid = words.next().unwrap_or_default().to_string();
+    let offset: u64 = words
+        .next()
+        .and_then(|w| w.parse().ok())
+        .ok_or_else(|| format!("bad FULLRESYNC line {line:?}"))?;
+    let len_line = expect_line(&mut s, &mut buf, "$").await?;
+    let len: usize = len_line[1..]
+        .parse()
+        .map_err(|_| format!("bad snapshot length {len_line:?}"))?;
+    while buf.len() < len {
+        read_more(&mut s, &mut buf).await?;
+    }
+    let payload: Vec<u8> = buf.drain(..len).collect();
+    let snapshot = Input::ReplSnapshot {
+        generation,
+        replid,
+        offset,
+        payload,
+    };
+    inputs
+        .send(snapshot)
+        .map_err(|_| "node stopped".to_string())?;
+    stream(generation, offset, s, buf, inputs).await
+}
+
+/// Reads the write stream after the snapshot, acknowledging every second.
+async fn stream(
+    generation: u64,
+    mut offset: u64,
+    mut s: TcpStream,
+    mut buf: Vec<u8>,
+    inputs: &mpsc::UnboundedSender<Input>,
+) -> Result<(), String> {
+    let mut ack = tokio::time::interval(Duration::from_millis(REPL_ACK_PERIOD_MS));
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        loop {
+            match parse_request(&buf) {
+                Ok((args, used)) => {
+                    buf.drain(..used);
+                    offset += used as u64;
+                    if !args.is_empty() {
+                        let cmd = Input::ReplCommand {
+                            generation,
+                            args,
+                            offset,
+                        };
+                        inputs.send(cmd).map_err(|_| "node stopped".to_string())?;
+                    }
+                }
+                Err(RequestError::Incomplete) => break,
+                Err(RequestError::Invalid(e)) => return Err(format!("bad stream: {e}")),
+            }
+        }
+        tokio::select! {
+            _ = ack.tick() => {
+                let msg = command_bytes(&[b"REPLCONF".to_vec(), b"ACK".to_vec(), offset.to_string().into_bytes()]);
+                s.write_all(&msg).await.map_err(|e| format!("write: {e}"))?;
+            }
+            n = s.read(&mut chunk) => match n {
+                Ok(0) => return Ok(()),
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(e) => return Err(format!("read: {e}")),
+            },
+        }
+    }
+}
+
+async fn read_more(s: &mut TcpStream, buf: &mut Vec<u8>) -> Result<(), String> {
+    let mut chunk = vec![0u8; 64 * 1024];
+    match tokio::time::timeout(Duration::from_secs(10), s.read(&mut chunk)).await {
+        Ok(Ok(0)) => Err("master closed the connection".into()),
+        Ok(Ok(n)) => {
+            buf.extend_from_slice(&chunk[..n]);
+            Ok(())
+        }
+        Ok(Err(e)) => Err(format!("read: {e}")),
+        Err(_) => Err("master silent for 10 s".into()),
+    }
+}
+
+/// Reads one CRLF-terminated line that must start with `prefix`.
+async fn expect_line(s: &mut TcpStream, buf: &mut Vec<u8>, prefix: &str) -> Result<String, String> {
+    loop {
+        if let Some(end) = buf.windows(2).position(|w| w == b"\r\n") {
+            let line = String::from_utf8_lossy(&buf[..end]).into_owned();
+            buf.drain(..end + 2);
+            if line.starts_with(prefix) {
+                return Ok(line);
+            }
+            return Err(format!("expected {prefix:?}, master said {line:?}"));
+        }
+        read_more(s, buf).await?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Entry;
+
+    #[test]
+    fn a_snapshot_is_the_commands_that_rebuild_the_data_set() {
+        let mut db = Db::new();
+        db.set(
+            b"k".to_vec(),
+            Entry {
+                value: b"v".to_vec(),
+                expires_at_ms: Some(5_000),
+            },
+        );
+        db.set(
+            b"gone".to_vec(),
+            Entry {
+                value: b"x".to_vec(),
+                expires_at_ms: Some(10),
+            },
+        );
+        let bytes = snapshot(&db, 100);
+        let cmds = commands_of(&bytes).unwrap();
+        assert_eq!(cmds.len(), 1);
+        assert_eq!(
+            cmds[0].0.args,
+            vec![
+                b"SET".to_vec(),
+                b"k".to_vec(),
+                b"v".to_vec(),
+                b"PXAT".to_vec(),
+                b"5000".to_vec()
+            ]
+        );
+        assert_eq!(cmds[0].1, bytes.len());
+        assert!(commands_of(b"*2\r\n$3\r\nSET\r\n").is_err());
+    }
+
+    #[test]
+    fn the_offset_counts_stream_bytes_and_feeds_get_them() {
+        let mut src = Source::new("a".repeat(40), 10);
+        let db = Db::new();
+        let (id, mut rx) = src.attach(&db, 0, "127.0.0.1".into(), 7000);
+        let first = rx.try_recv().unwrap();
+        assert!(
+            first.starts_with(format!("+FULLRESYNC {} 10\r\n$0\r\n", "a".repeat(40)).as_bytes())
+        );
+        let cmd = vec![b"DEL".to_vec(), b"k".to_vec()];
+        src.propagate(&cmd);
+        let sent = rx.try_recv().unwrap();
+        assert_eq!(sent, b"*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n".to_vec());
+        assert_eq!(src.offset, 10 + sent.len() as u64);
+        src.ack(id, 33);
+        assert_eq!(src.replicas(), vec![("127.0.0.1".to_string(), 7000, 33)]);
+        src.detach(id);
+        assert!(src.replicas().is_empty());
+    }
+}
