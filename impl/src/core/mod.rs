@@ -369,6 +369,18 @@ impl Core {
     pub fn set_repl_offset(&mut self, offset: u64) {
         self.repl_offset = offset;
     }
+    /// Sets the address I announce, as the runtime's settings give it after
+    /// a restart from nodes.conf (`clusterUpdateMyselfAnnouncedPorts`, and
+    /// the announced IP Redis re-applies from its configuration). An empty
+    /// `ip` keeps the one I have. The next headers carry it.
+    pub fn set_my_address(&mut self, ip: &str, port: u16, cport: u16) {
+        let me = self.me_mut();
+        if !ip.is_empty() {
+            me.ip = ip.to_string();
+        }
+        me.port = port;
+        me.cport = cport;
+    }
     /// Number of valid failure reports about a node (CLUSTER COUNT-FAILURE-REPORTS).
     pub fn failure_report_count(&self, name: &NodeName) -> usize {
         self.table

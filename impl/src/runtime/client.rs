@@ -7,9 +7,11 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::commands::Session;
-use crate::resp::{parse_request, Frame, RequestError};
+use crate::resp::{parse_request, parse_request_with, Frame, RequestError};
 
+use super::replication::FeedReceiver;
 use super::Input;
+use std::sync::atomic::Ordering;
 
 /// What the node task answers to one request.
 #[derive(Debug)]
@@ -47,7 +49,8 @@ pub async fn run(mut stream: TcpStream, inputs: mpsc::UnboundedSender<Input>, se
         let mut out = Vec::new();
         let mut close = false;
         loop {
-            match parse_request(&buf) {
+            // Before AUTH, Redis's tighter request limits apply.
+            match parse_request_with(&buf, !session.authenticated) {
                 Ok((args, used)) => {
                     buf.drain(..used);
                     if args.is_empty() {
@@ -97,6 +100,10 @@ pub async fn run(mut stream: TcpStream, inputs: mpsc::UnboundedSender<Input>, se
             Ok(0) | Err(_) => return,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
+        if buf.len() > CLIENT_MAX_QUERYBUF_LEN {
+            tracing::info!("client {peer}: query buffer over 1 GiB; closing the connection");
+            return;
+        }
     }
 }
 
@@ -115,6 +122,9 @@ async fn ask(
         .ok()?;
     rx.await.ok()
 }
+
+/// Largest unparsed input kept for one client (`client-query-buffer-limit`).
+const CLIENT_MAX_QUERYBUF_LEN: usize = 1 << 30;
 
 /// What a request means for replication.
 enum Handshake {
@@ -181,7 +191,12 @@ async fn feed_replica(
     if inputs.send(attach).is_err() {
         return;
     }
-    let Ok((id, mut feed)) = rx.await else {
+    let Ok(FeedReceiver {
+        id,
+        rx: mut feed,
+        queued,
+    }) = rx.await
+    else {
         return;
     };
     let (mut rd, mut wr) = stream.into_split();
@@ -195,7 +210,9 @@ async fn feed_replica(
         }
         tokio::select! {
             bytes = feed.recv() => match bytes {
-                Some(b) if wr.write_all(&b).await.is_ok() => {}
+                Some(b) if wr.write_all(&b).await.is_ok() => {
+                    queued.fetch_sub(b.len(), Ordering::Relaxed);
+                }
                 _ => break,
             },
             n = rd.read(&mut chunk) => match n {

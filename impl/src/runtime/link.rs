@@ -6,21 +6,59 @@
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::codec::{decode, frame_length};
 
 use super::Input;
 
 /// What the node task holds for a connection: the queue of its writer.
-pub type Outbox = mpsc::UnboundedSender<Vec<u8>>;
+/// Dropping it closes the connection at once, discarding what is still
+/// queued, as Redis's `freeClusterLink` does.
+#[derive(Debug)]
+pub struct Outbox {
+    tx: mpsc::UnboundedSender<Vec<u8>>,
+    _close: oneshot::Sender<()>,
+}
+
+impl Outbox {
+    /// Queues bytes for the peer.
+    pub fn send(&self, bytes: Vec<u8>) {
+        let _ = self.tx.send(bytes);
+    }
+}
+
+/// The connection tasks' end of an [`Outbox`].
+#[derive(Debug)]
+pub struct LinkInbox {
+    rx: mpsc::UnboundedReceiver<Vec<u8>>,
+    /// Resolves (with an error) when the node task drops the Outbox.
+    pub closed: oneshot::Receiver<()>,
+}
+
+/// A new outbox and the inbox its connection tasks read.
+pub fn channel() -> (Outbox, LinkInbox) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (close_tx, close_rx) = oneshot::channel();
+    let outbox = Outbox {
+        tx,
+        _close: close_tx,
+    };
+    (
+        outbox,
+        LinkInbox {
+            rx,
+            closed: close_rx,
+        },
+    )
+}
 
 /// Runs a connected bus link until either side closes it, then reports
 /// `Input::BusClosed`. Frames go to `inputs` as `Input::BusFrame`.
 pub async fn run(
     conn: u64,
     stream: TcpStream,
-    mut outbox: mpsc::UnboundedReceiver<Vec<u8>>,
+    inbox: LinkInbox,
     inputs: mpsc::UnboundedSender<Input>,
 ) {
     let peer_ip = stream
@@ -65,6 +103,10 @@ pub async fn run(
             }
         }
     };
+    let LinkInbox {
+        rx: mut outbox,
+        closed,
+    } = inbox;
     let writer = async move {
         while let Some(bytes) = outbox.recv().await {
             if wr.write_all(&bytes).await.is_err() {
@@ -76,6 +118,7 @@ pub async fn run(
     tokio::select! {
         _ = reader => {}
         _ = writer => {}
+        _ = closed => {}
     }
     let _ = inputs.send(Input::BusClosed { conn });
 }

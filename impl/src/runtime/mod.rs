@@ -54,7 +54,7 @@ pub enum Input {
     ReplicaAttach {
         ip: String,
         port: u16,
-        reply: tokio::sync::oneshot::Sender<(u64, mpsc::UnboundedReceiver<Vec<u8>>)>,
+        reply: tokio::sync::oneshot::Sender<replication::FeedReceiver>,
     },
     /// A replica acknowledged an offset.
     ReplicaAck { id: u64, offset: u64 },
@@ -106,12 +106,18 @@ impl Spawner {
     /// returned outbox go out once it is connected.
     pub fn connect(&self, ip: &str, cport: u16) -> (u64, Outbox) {
         let conn = self.next_id();
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, mut rx) = link::channel();
         let inputs = self.inputs.clone();
         let addr = format!("{ip}:{cport}");
         let timeout = self.connect_timeout;
         tokio::spawn(async move {
-            match tokio::time::timeout(timeout, TcpStream::connect(&addr)).await {
+            let attempt = tokio::time::timeout(timeout, TcpStream::connect(&addr));
+            // The node task may drop the link while it is still connecting.
+            let result = tokio::select! {
+                r = attempt => r,
+                _ = &mut rx.closed => return,
+            };
+            match result {
                 Ok(Ok(stream)) => {
                     if inputs.send(Input::BusConnected { conn }).is_ok() {
                         link::run(conn, stream, rx, inputs).await;
@@ -174,13 +180,14 @@ impl Node {
                 .unwrap_or_default(),
             ..ServerFacts::default()
         };
-        let task = NodeTask::new(
+        let mut task = NodeTask::new(
             core,
             facts,
             entropy,
             settings.config_path.clone(),
             spawner.clone(),
         );
+        task.set_masterauth(settings.masterauth.clone());
         task.save_config()
             .map_err(|e| format!("{}: cannot write: {e}", settings.config_path.display()))?;
         Ok(Node {
@@ -234,28 +241,29 @@ fn load_or_create(
     now: u64,
 ) -> Result<Core, String> {
     let path = &settings.config_path;
-    if path.exists() {
-        let conf = crate::config::load(path).map_err(|e| e.to_string())?;
-        let core =
-            Core::restart(&conf, cfg, now).map_err(|e| format!("{}: {e}", path.display()))?;
-        tracing::info!(
-            "loaded {}; I am {}",
-            path.display(),
-            crate::core::name_str(&core.id())
-        );
-        return Ok(core);
-    }
-    let id = entropy.hex_id();
     let ip = match &settings.announce_ip {
         Some(ip) => ip.clone(),
         None if !settings.bind.is_unspecified() => settings.bind.to_string(),
         None => String::new(),
     };
+    let (port, cport) = (settings.announce_port, settings.announce_bus_port);
+    if path.exists() {
+        let conf = crate::config::load(path).map_err(|e| e.to_string())?;
+        let mut core =
+            Core::restart(&conf, cfg, now).map_err(|e| format!("{}: {e}", path.display()))?;
+        // The ports (and an announced IP) come from the settings, not the
+        // file: an operator may have moved the node.
+        core.set_my_address(&ip, port, cport);
+        let id = crate::core::name_str(&core.id());
+        tracing::info!("loaded {}; I am {id}", path.display());
+        return Ok(core);
+    }
+    let id = entropy.hex_id();
     let me = NodeIdentity {
         id: name_from_str(&id).ok_or("a drawn node id is not 40 characters")?,
         ip,
-        port: settings.announce_port,
-        cport: settings.announce_bus_port,
+        port,
+        cport,
     };
     tracing::info!("no {}; I am a new node: {id}", path.display());
     Ok(Core::new(me, cfg, now))
@@ -268,7 +276,7 @@ async fn accept_bus(listener: TcpListener, spawner: Spawner) {
             continue;
         };
         let conn = spawner.next_id();
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = link::channel();
         if spawner
             .inputs
             .send(Input::BusAccepted { conn, outbox: tx })

@@ -23,6 +23,9 @@ use super::{now_ms, Input, Spawner};
 
 /// Nodes Redis samples for the periodic ping (`clusterCron`: 5 random picks).
 const PING_SAMPLE_SIZE: usize = 5;
+/// A master pings its replicas through the stream every 10 s
+/// (`repl-ping-replica-period`), so a silent master can be told from an idle one.
+const REPL_PING_EVERY_TICKS: u64 = 100;
 /// Keys looked at per cron tick by the active expiry.
 const EXPIRE_BUDGET_PER_TICK: usize = 20;
 
@@ -55,6 +58,8 @@ pub struct NodeTask {
     source: Source,
     /// Replica side of replication.
     sink: Sink,
+    /// Password to AUTH with at my master (`masterauth`).
+    masterauth: Option<String>,
     started_ms: u64,
 }
 
@@ -72,6 +77,7 @@ impl NodeTask {
         NodeTask {
             source,
             sink: Sink::default(),
+            masterauth: None,
             started_ms: now_ms(),
             core,
             db: Db::new(),
@@ -83,6 +89,11 @@ impl NodeTask {
             outbound: HashMap::new(),
             spawner,
         }
+    }
+
+    /// Sets the password this node AUTHs with at its master.
+    pub fn set_masterauth(&mut self, password: Option<String>) {
+        self.masterauth = password;
     }
 
     /// Writes nodes.conf now (at start and at shutdown).
@@ -119,7 +130,11 @@ impl NodeTask {
 
     fn handle(&mut self, event: Event) -> Option<Reply> {
         let effects = self.core.handle(now_ms(), event);
-        self.apply(effects)
+        let reply = self.apply(effects);
+        // A won election or a REPLICATE changes who I replicate from at
+        // once, before the next write or stream command is handled.
+        self.follow_master();
+        reply
     }
 
     /// One cron tick: the scheduler's due events, then the active expiry.
@@ -139,6 +154,13 @@ impl NodeTask {
         }
         if self.core.is_master() {
             self.db.expire_some(now, EXPIRE_BUDGET_PER_TICK);
+            if self
+                .scheduler
+                .iteration()
+                .is_multiple_of(REPL_PING_EVERY_TICKS)
+            {
+                self.source.ping();
+            }
         }
         self.follow_master();
     }
@@ -161,7 +183,8 @@ impl NodeTask {
             self.core.set_repl_offset(self.sink.offset);
         }
         let port = self.facts.tcp_port;
-        self.sink.follow(target, port, self.spawner.inputs());
+        let auth = self.masterauth.clone();
+        self.sink.follow(target, port, auth, self.spawner.inputs());
     }
 
     fn input(&mut self, input: Input) {
@@ -179,10 +202,13 @@ impl NodeTask {
             Input::BusClosed { conn } => self.closed(conn),
             Input::BusFrame { conn, msg, peer_ip } => self.frame(conn, msg, &peer_ip),
             Input::Client(req) => self.client(req),
-            Input::ReplicaAttach { ip, port, reply } => {
+            // Only a master feeds replicas (no chained replication): a
+            // replica drops the request, which closes that connection.
+            Input::ReplicaAttach { ip, port, reply } if self.core.is_master() => {
                 let fed = self.source.attach(&self.db, now_ms(), ip, port);
                 let _ = reply.send(fed);
             }
+            Input::ReplicaAttach { .. } => {}
             Input::ReplicaAck { id, offset } => self.source.ack(id, offset),
             Input::ReplicaGone { id } => self.source.detach(id),
             Input::ReplSnapshot {
@@ -196,7 +222,7 @@ impl NodeTask {
                 args,
                 offset,
             } => {
-                if generation == self.sink.generation {
+                if generation == self.sink.generation && !self.core.is_master() {
                     self.apply_replicated(commands::Request { args });
                     self.sink.offset = offset;
                     self.core.set_repl_offset(offset);
@@ -227,7 +253,10 @@ impl NodeTask {
                 self.core.set_repl_offset(offset);
                 tracing::info!("full resync done: {keys} keys, offset {offset}");
             }
-            Err(e) => tracing::warn!("master sent a bad snapshot ({e}); ignoring it"),
+            Err(e) => {
+                tracing::warn!("master sent a bad snapshot ({e}); resyncing");
+                self.sink.reset();
+            }
         }
     }
 
@@ -327,8 +356,6 @@ impl NodeTask {
     }
 
     /// Carries out effects in order; returns the command reply among them.
-    /// When a durable save fails, nothing after it is done: the messages
-    /// that depend on it must not leave.
     fn apply(&mut self, effects: Vec<Effect>) -> Option<Reply> {
         let mut reply = None;
         for effect in effects {
@@ -337,20 +364,26 @@ impl NodeTask {
                 Effect::Connect { node, ip, cport } => self.connect(node, &ip, cport),
                 Effect::Disconnect { link } => self.disconnect(link),
                 Effect::RenameLink { from, to } => self.rename(from, to),
-                Effect::Persist { conf, fsync } => {
-                    if let Err(e) = crate::config::save(&self.config_path, &conf) {
-                        tracing::error!("saving {}: {e}", self.config_path.display());
-                        if fsync {
-                            tracing::error!("not sending what depends on that save");
-                            return Some(Reply::Error(format!("ERR saving nodes.conf: {e}")));
-                        }
-                    }
-                }
+                Effect::Persist { conf, .. } => self.persist(&conf),
                 Effect::Reply(r) => reply = Some(r),
                 Effect::Log(line) => tracing::info!("{line}"),
             }
         }
         reply
+    }
+
+    /// Writes nodes.conf (always synced: `config::save` fsyncs the file and
+    /// its directory). A node that cannot save its config must not go on:
+    /// its memory already holds the vote, epoch or slots that messages after
+    /// this one would announce. As `clusterSaveConfigOrDie`, it exits.
+    fn persist(&self, conf: &crate::config::NodesConf) {
+        if let Err(e) = crate::config::save(&self.config_path, conf) {
+            tracing::error!(
+                "cannot save {}: {e}; exiting so that nothing unsaved is announced",
+                self.config_path.display()
+            );
+            std::process::exit(1);
+        }
     }
 
     fn send(&mut self, link: LinkId, msg: &Message) {
@@ -359,7 +392,7 @@ impl NodeTask {
             LinkId::Inbound(conn) => Some(conn),
         };
         if let Some(c) = conn.and_then(|c| self.conns.get(&c)) {
-            let _ = c.outbox.send(encode(msg));
+            c.outbox.send(encode(msg));
         }
     }
 

@@ -53,6 +53,9 @@ pub struct Options {
     /// Password clients must AUTH with.
     #[arg(long)]
     pub requirepass: Option<String>,
+    /// Password a replica AUTHs with at its master.
+    #[arg(long)]
+    pub masterauth: Option<String>,
     /// debug, verbose, notice or warning.
     #[arg(long)]
     pub loglevel: Option<String>,
@@ -76,6 +79,7 @@ pub struct Settings {
     pub replica_validity_factor: u64,
     pub require_full_coverage: bool,
     pub requirepass: Option<String>,
+    pub masterauth: Option<String>,
     pub loglevel: String,
     /// The file the settings came from, if any (INFO's `config_file`).
     pub config_file: Option<PathBuf>,
@@ -120,6 +124,7 @@ impl Options {
                 .cluster_require_full_coverage
                 .or(other.cluster_require_full_coverage),
             requirepass: self.requirepass.or(other.requirepass),
+            masterauth: self.masterauth.or(other.masterauth),
             loglevel: self.loglevel.or(other.loglevel),
             cluster_enabled: self.cluster_enabled.or(other.cluster_enabled),
         }
@@ -180,6 +185,7 @@ impl Options {
             replica_validity_factor: self.cluster_replica_validity_factor.unwrap_or(10),
             require_full_coverage,
             requirepass: self.requirepass.filter(|s| !s.is_empty()),
+            masterauth: self.masterauth.filter(|s| !s.is_empty()),
             loglevel,
             config_file: self.config_file,
         })
@@ -234,6 +240,7 @@ fn set_option(o: &mut Options, key: &str, value: String) -> Result<(), String> {
         }
         "cluster-require-full-coverage" => o.cluster_require_full_coverage = Some(value),
         "requirepass" => o.requirepass = Some(value),
+        "masterauth" => o.masterauth = Some(value),
         "loglevel" => o.loglevel = Some(value),
         "cluster-enabled" => o.cluster_enabled = Some(value),
         other => return Err(format!("unknown setting {other:?}")),

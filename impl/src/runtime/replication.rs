@@ -12,6 +12,8 @@
 //! by the node task; [`follow`] is the replica's connection task.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -27,6 +29,13 @@ use super::Input;
 
 /// How often a replica acknowledges its offset (`replicationCron`: 1 s).
 const REPL_ACK_PERIOD_MS: u64 = 1000;
+/// A replica gives up on a master silent for this long (`repl-timeout`);
+/// the master pings every 10 s.
+const REPL_TIMEOUT: Duration = Duration::from_secs(60);
+/// Largest snapshot a replica accepts (`proto-max-bulk-len`'s 512 MB, twice).
+const MAX_SNAPSHOT_LEN: usize = 1 << 30;
+/// Longest handshake reply line a replica reads.
+const MAX_LINE_LEN: usize = 64 * 1024;
 /// Wait before a replica reconnects to its master after a failure.
 const REPL_RETRY_MS: u64 = 1000;
 
@@ -35,10 +44,24 @@ pub fn command_bytes(args: &[Vec<u8>]) -> Vec<u8> {
     Frame::Array(args.iter().map(|a| Frame::Bulk(a.clone())).collect()).to_bytes()
 }
 
+/// Most bytes queued for one replica before the master drops it
+/// (`client-output-buffer-limit replica`'s hard limit, 256 MB).
+const FEED_LIMIT_BYTES: usize = 256 << 20;
+
+/// The replica connection's end of a feed: the bytes to write, and the
+/// count of bytes queued, which the writer lowers as it writes.
+#[derive(Debug)]
+pub struct FeedReceiver {
+    pub id: u64,
+    pub rx: mpsc::UnboundedReceiver<Vec<u8>>,
+    pub queued: Arc<AtomicUsize>,
+}
+
 /// One attached replica, as the master sees it.
 #[derive(Debug)]
 struct Feed {
     tx: mpsc::UnboundedSender<Vec<u8>>,
+    queued: Arc<AtomicUsize>,
     ip: String,
     port: u16,
     acked: u64,
@@ -69,23 +92,32 @@ impl Source {
     pub fn propagate(&mut self, args: &[Vec<u8>]) {
         let bytes = command_bytes(args);
         self.offset += bytes.len() as u64;
-        self.feeds.retain(|_, f| f.tx.send(bytes.clone()).is_ok());
+        self.feeds.retain(|_, f| {
+            if f.queued.load(Ordering::Relaxed) > FEED_LIMIT_BYTES {
+                tracing::warn!("replica {}:{} is 256 MB behind; dropping it", f.ip, f.port);
+                return false;
+            }
+            f.queued.fetch_add(bytes.len(), Ordering::Relaxed);
+            f.tx.send(bytes.clone()).is_ok()
+        });
+    }
+
+    /// Pings the replicas through the stream (`replicationCron`).
+    pub fn ping(&mut self) {
+        if !self.feeds.is_empty() {
+            self.propagate(&[b"PING".to_vec()]);
+        }
     }
 
     /// Attaches a replica: queues `+FULLRESYNC`, the snapshot of `db`, and
     /// from then on the stream. Returns its id and what to write to it.
-    pub fn attach(
-        &mut self,
-        db: &Db,
-        now_ms: u64,
-        ip: String,
-        port: u16,
-    ) -> (u64, mpsc::UnboundedReceiver<Vec<u8>>) {
+    pub fn attach(&mut self, db: &Db, now_ms: u64, ip: String, port: u16) -> FeedReceiver {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut first = format!("+FULLRESYNC {} {}\r\n", self.replid, self.offset).into_bytes();
         let payload = snapshot(db, now_ms);
         first.extend_from_slice(format!("${}\r\n", payload.len()).as_bytes());
         first.extend_from_slice(&payload);
+        let queued = Arc::new(AtomicUsize::new(first.len()));
         let _ = tx.send(first);
         let id = self.next_feed;
         self.next_feed += 1;
@@ -94,16 +126,15 @@ impl Source {
             self.offset
         );
         let acked = self.offset;
-        self.feeds.insert(
-            id,
-            Feed {
-                tx,
-                ip,
-                port,
-                acked,
-            },
-        );
-        (id, rx)
+        let feed = Feed {
+            tx,
+            queued: queued.clone(),
+            ip,
+            port,
+            acked,
+        };
+        self.feeds.insert(id, feed);
+        FeedReceiver { id, rx, queued }
     }
 
     /// A replica acknowledged `offset`.
@@ -190,6 +221,7 @@ impl Sink {
         &mut self,
         target: Option<(String, u16)>,
         my_port: u16,
+        auth: Option<String>,
         inputs: &mpsc::UnboundedSender<Input>,
     ) {
         if self.target == target {
@@ -203,9 +235,18 @@ impl Sink {
         self.target = target.clone();
         if let Some((ip, port)) = target {
             tracing::info!("replicating from {ip}:{port}");
-            let task = follow(self.generation, ip, port, my_port, inputs.clone());
+            let task = follow(self.generation, ip, port, my_port, auth, inputs.clone());
             self.task = Some(tokio::spawn(task));
         }
+    }
+
+    /// Stops following; the next [`Sink::follow`] starts a new connection.
+    pub fn reset(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+        self.target = None;
+        self.link_up = false;
     }
 
     /// Whether a master is being followed.
@@ -215,8 +256,13 @@ impl Sink {
 
     /// The master as INFO replication reports it.
     pub fn facts(&self, source: &Source) -> ReplicationFacts {
+        let following = self.target.is_some() && !self.replid.is_empty();
         ReplicationFacts {
-            master_replid: source.replid.clone(),
+            master_replid: if following {
+                self.replid.clone()
+            } else {
+                source.replid.clone()
+            },
             master_repl_offset: if self.target.is_some() {
                 self.offset
             } else {
@@ -238,10 +284,15 @@ pub async fn follow(
     ip: String,
     port: u16,
     my_port: u16,
+    auth: Option<String>,
     inputs: mpsc::UnboundedSender<Input>,
 ) {
     loop {
-        let why = match sync_once(generation, &ip, port, my_port, &inputs).await {
+        let hello = Hello {
+            my_port,
+            auth: auth.as_deref(),
+        };
+        let why = match sync_once(generation, &ip, port, &hello, &inputs).await {
             Ok(()) => "master closed the connection".to_string(),
             Err(e) => e,
         };
@@ -253,29 +304,49 @@ pub async fn follow(
     }
 }
 
+/// What a replica says first.
+struct Hello<'a> {
+    my_port: u16,
+    /// `masterauth`.
+    auth: Option<&'a str>,
+}
+
 async fn sync_once(
     generation: u64,
     ip: &str,
     port: u16,
-    my_port: u16,
+    hello: &Hello<'_>,
     inputs: &mpsc::UnboundedSender<Input>,
 ) -> Result<(), String> {
-    let mut s = TcpStream::connect((ip, port))
+    let mut s = tokio::time::timeout(REPL_TIMEOUT, TcpStream::connect((ip, port)))
         .await
+        .map_err(|_| "connect: timed out".to_string())?
         .map_err(|e| format!("connect: {e}"))?;
-    let hello = [
-        command_bytes(&[
-            b"REPLCONF".to_vec(),
-            b"listening-port".to_vec(),
-            my_port.to_string().into_bytes(),
-        ]),
-        command_bytes(&[b"PSYNC".to_vec(), b"?".to_vec(), b"-1".to_vec()]),
-    ]
-    .concat();
-    s.write_all(&hello)
+    let mut words = Vec::new();
+    if let Some(password) = hello.auth {
+        words.push(command_bytes(&[
+            b"AUTH".to_vec(),
+            password.as_bytes().to_vec(),
+        ]));
+    }
+    words.push(command_bytes(&[
+        b"REPLCONF".to_vec(),
+        b"listening-port".to_vec(),
+        hello.my_port.to_string().into_bytes(),
+    ]));
+    words.push(command_bytes(&[
+        b"PSYNC".to_vec(),
+        b"?".to_vec(),
+        b"-1".to_vec(),
+    ]));
+    let hello_bytes = words.concat();
+    s.write_all(&hello_bytes)
         .await
         .map_err(|e| format!("write: {e}"))?;
     let mut buf = Vec::new();
+    if hello.auth.is_some() {
+        expect_line(&mut s, &mut buf, "+OK").await?;
+    }
     expect_line(&mut s, &mut buf, "+OK").await?;
     let line = expect_line(&mut s, &mut buf, "+FULLRESYNC ").await?;
     let mut words = line.split(' ').skip(1);
@@ -287,7 +358,9 @@ async fn sync_once(
     let len_line = expect_line(&mut s, &mut buf, "$").await?;
     let len: usize = len_line[1..]
         .parse()
-        .map_err(|_| format!("bad snapshot length {len_line:?}"))?;
+        .ok()
+        .filter(|n| *n <= MAX_SNAPSHOT_LEN)
+        .ok_or_else(|| format!("bad snapshot length {len_line:?}"))?;
     while buf.len() < len {
         read_more(&mut s, &mut buf).await?;
     }
@@ -338,10 +411,11 @@ async fn stream(
                 let msg = command_bytes(&[b"REPLCONF".to_vec(), b"ACK".to_vec(), offset.to_string().into_bytes()]);
                 s.write_all(&msg).await.map_err(|e| format!("write: {e}"))?;
             }
-            n = s.read(&mut chunk) => match n {
-                Ok(0) => return Ok(()),
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                Err(e) => return Err(format!("read: {e}")),
+            n = tokio::time::timeout(REPL_TIMEOUT, s.read(&mut chunk)) => match n {
+                Ok(Ok(0)) => return Ok(()),
+                Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+                Ok(Err(e)) => return Err(format!("read: {e}")),
+                Err(_) => return Err(format!("master silent for {} s", REPL_TIMEOUT.as_secs())),
             },
         }
     }
@@ -349,14 +423,14 @@ async fn stream(
 
 async fn read_more(s: &mut TcpStream, buf: &mut Vec<u8>) -> Result<(), String> {
     let mut chunk = vec![0u8; 64 * 1024];
-    match tokio::time::timeout(Duration::from_secs(10), s.read(&mut chunk)).await {
+    match tokio::time::timeout(REPL_TIMEOUT, s.read(&mut chunk)).await {
         Ok(Ok(0)) => Err("master closed the connection".into()),
         Ok(Ok(n)) => {
             buf.extend_from_slice(&chunk[..n]);
             Ok(())
         }
         Ok(Err(e)) => Err(format!("read: {e}")),
-        Err(_) => Err("master silent for 10 s".into()),
+        Err(_) => Err(format!("master silent for {} s", REPL_TIMEOUT.as_secs())),
     }
 }
 
@@ -370,6 +444,9 @@ async fn expect_line(s: &mut TcpStream, buf: &mut Vec<u8>, prefix: &str) -> Resu
                 return Ok(line);
             }
             return Err(format!("expected {prefix:?}, master said {line:?}"));
+        }
+        if buf.len() > MAX_LINE_LEN {
+            return Err(format!("no line end in {MAX_LINE_LEN} bytes"));
         }
         read_more(s, buf).await?;
     }
@@ -418,7 +495,7 @@ mod tests {
     fn the_offset_counts_stream_bytes_and_feeds_get_them() {
         let mut src = Source::new("a".repeat(40), 10);
         let db = Db::new();
-        let (id, mut rx) = src.attach(&db, 0, "127.0.0.1".into(), 7000);
+        let FeedReceiver { id, mut rx, queued } = src.attach(&db, 0, "127.0.0.1".into(), 7000);
         let first = rx.try_recv().unwrap();
         assert!(
             first.starts_with(format!("+FULLRESYNC {} 10\r\n$0\r\n", "a".repeat(40)).as_bytes())
@@ -428,6 +505,7 @@ mod tests {
         let sent = rx.try_recv().unwrap();
         assert_eq!(sent, b"*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n".to_vec());
         assert_eq!(src.offset, 10 + sent.len() as u64);
+        assert_eq!(queued.load(Ordering::Relaxed), first.len() + sent.len());
         src.ack(id, 33);
         assert_eq!(src.replicas(), vec![("127.0.0.1".to_string(), 7000, 33)]);
         src.detach(id);

@@ -2,4 +2,3 @@
 //! of a simulated run comes from one seed.
 
 pub use crate::splitmix::SplitMix64 as SimRng;
-
