@@ -3,8 +3,8 @@
 //! within a depth, and seeded random walks.
 
 use clusterbus_model::trace::to_json_lines;
-use clusterbus_node::splitmix::SplitMix64;
 use clusterbus_model::{Action, Bug, ClusterModel, ModelCfg, State};
+use clusterbus_node::splitmix::SplitMix64;
 use stateright::{Checker, Expectation, HasDiscoveries, Model};
 use std::collections::BTreeSet;
 use std::path::Path;
