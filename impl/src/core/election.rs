@@ -61,17 +61,23 @@ impl Core {
         if me.is_master() || (!master.failed() && !manual) || master.numslots == 0 {
             return false;
         }
-        manual || self.replica_data_fresh(now_ms, master.pong_received_ms)
+        let last_io = self.repl_last_io_ms.unwrap_or(master.pong_received_ms);
+        manual || self.replica_data_fresh(now_ms, last_io)
     }
 
-    /// The replica validity check. This node replicates no data, so the
-    /// data age is approximated by the time since my master's last PONG.
-    fn replica_data_fresh(&self, now_ms: u64, last_master_pong_ms: u64) -> bool {
+    /// The replica validity check of `clusterHandleSlaveFailover`: my data
+    /// may be at most `NT * validity factor + repl ping period` old (after
+    /// taking off NT, the time it took to notice the failure). The age is
+    /// measured from the last time my replication link carried data, as the
+    /// runtime reports it ([`Core::set_replication_last_io`]); a core whose
+    /// runtime replicates nothing (the simulator, conformance) measures it
+    /// from my master's last PONG instead.
+    fn replica_data_fresh(&self, now_ms: u64, last_io_ms: u64) -> bool {
         let nt = self.cfg.node_timeout_ms;
         if self.cfg.replica_validity_factor == 0 {
             return true;
         }
-        let mut age = now_ms.saturating_sub(last_master_pong_ms);
+        let mut age = now_ms.saturating_sub(last_io_ms);
         if age > nt {
             age -= nt;
         }

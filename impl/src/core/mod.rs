@@ -23,10 +23,11 @@
 //! Where this core knowingly differs from Redis 7.0:
 //! - a currentEpoch learned from a header is saved, so it never goes back
 //!   across a restart (Redis keeps it in memory only);
-//! - the node holds no data: its replication offset is 0 unless the runtime
-//!   sets it, the replica validity check measures the time since the
-//!   master's last PONG, and a manual failover may start as soon as the
-//!   paused master's offset arrives;
+//! - the core holds no data: its replication offset is 0 and the replica
+//!   validity check measures the time since the master's last PONG unless
+//!   the runtime reports them ([`Core::set_repl_offset`],
+//!   [`Core::set_replication_last_io`]), and a manual failover may start as
+//!   soon as the paused master's offset arrives;
 //! - not implemented: replica migration (and the MIGRATE_TO flag), slot
 //!   migration states, PUBLISH and MODULE payloads (accepted, ignored);
 //! - `cluster_state` has no rejoin/writable delays, and `cluster size` is
@@ -156,6 +157,8 @@ pub struct Core {
     mf: ManualFailoverState,
     /// My replication offset (this node holds no data: stays 0 unless set).
     repl_offset: u64,
+    /// When my replication link last carried data, if the runtime says.
+    repl_last_io_ms: Option<u64>,
     /// Inbound links whose sender is known.
     inbound: std::collections::BTreeMap<u64, NodeName>,
     /// FORGET blacklist: id -> until when it may not be re-added.
@@ -202,6 +205,7 @@ impl Core {
             election: ElectionState::default(),
             mf: ManualFailoverState::default(),
             repl_offset: 0,
+            repl_last_io_ms: None,
             inbound: Default::default(),
             blacklist: Default::default(),
             stats: info::BusStats::default(),
@@ -368,6 +372,12 @@ impl Core {
     /// Sets my replication offset (the runtime's replication, if any, knows it).
     pub fn set_repl_offset(&mut self, offset: u64) {
         self.repl_offset = offset;
+    }
+    /// Tells the core when my replication link to my master last carried
+    /// data (`server.master->lastinteraction`); `None` when the runtime
+    /// replicates nothing. Feeds the replica validity check.
+    pub fn set_replication_last_io(&mut self, at_ms: Option<u64>) {
+        self.repl_last_io_ms = at_ms;
     }
     /// Sets the address I announce, as the runtime's settings give it after
     /// a restart from nodes.conf (`clusterUpdateMyselfAnnouncedPorts`, and

@@ -181,6 +181,7 @@ impl NodeTask {
         } else if self.sink.following() {
             self.source = Source::new(self.entropy.hex_id(), self.sink.offset);
             self.core.set_repl_offset(self.sink.offset);
+            self.core.set_replication_last_io(None);
         }
         let port = self.facts.tcp_port;
         let auth = self.masterauth.clone();
@@ -226,6 +227,7 @@ impl NodeTask {
                     self.apply_replicated(commands::Request { args });
                     self.sink.offset = offset;
                     self.core.set_repl_offset(offset);
+                    self.core.set_replication_last_io(Some(now_ms()));
                 }
             }
             Input::ReplLinkDown { generation } => {
@@ -251,6 +253,7 @@ impl NodeTask {
                 self.sink.replid = replid;
                 self.sink.link_up = true;
                 self.core.set_repl_offset(offset);
+                self.core.set_replication_last_io(Some(now_ms()));
                 tracing::info!("full resync done: {keys} keys, offset {offset}");
             }
             Err(e) => {

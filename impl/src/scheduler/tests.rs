@@ -275,3 +275,34 @@ fn manual_failover_times_out_after_five_seconds() {
     c.handle(t + 5001, Event::ManualFailoverTimeout);
     assert_eq!(c.manual_failover().end_ms, None);
 }
+
+#[test]
+fn replica_validity_counts_from_the_last_replication_io_when_known() {
+    let (mut c, t) = replica_of_failed_master();
+    // NT = 1000, factor 10: data may be NT*10 + 10 s (ping period) old,
+    // after taking off NT: the limit is 21 s since the last I/O.
+    assert!(
+        c.election_needs_scheduling(t),
+        "fresh PONG, no replication: may fail over"
+    );
+    let later = t + 60_000;
+    assert!(
+        !c.election_needs_scheduling(later),
+        "the master's PONG is a minute old"
+    );
+    c.set_replication_last_io(Some(later - 21_000));
+    assert!(
+        c.election_needs_scheduling(later),
+        "21 s since the last I/O: still valid"
+    );
+    c.set_replication_last_io(Some(later - 21_001));
+    assert!(
+        !c.election_needs_scheduling(later),
+        "older than the limit: too stale"
+    );
+    c.set_replication_last_io(None);
+    assert!(
+        c.election_needs_scheduling(t),
+        "without replication the master's PONG counts"
+    );
+}
