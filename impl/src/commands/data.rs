@@ -68,7 +68,7 @@ fn get(ctx: &mut Context, key: &[u8]) -> Frame {
 
 /// The command that recreates `key` on a replica: `SET key value`, with
 /// `PXAT ms` when it expires.
-fn set_form(key: &[u8], value: &[u8], expires_at_ms: Option<u64>) -> Vec<Vec<u8>> {
+pub fn set_form(key: &[u8], value: &[u8], expires_at_ms: Option<u64>) -> Vec<Vec<u8>> {
     let mut out = vec![b"SET".to_vec(), key.to_vec(), value.to_vec()];
     if let Some(t) = expires_at_ms {
         out.push(b"PXAT".to_vec());

@@ -21,6 +21,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::commands::data::set_form;
 use crate::commands::{ReplicationFacts, Request};
 use crate::db::Db;
 use crate::resp::{parse_request, Frame, RequestError};
@@ -169,11 +170,7 @@ impl Source {
 pub fn snapshot(db: &Db, now_ms: u64) -> Vec<u8> {
     let mut out = Vec::new();
     for (key, entry) in db.iter_live(now_ms) {
-        let mut args = vec![b"SET".to_vec(), key.clone(), entry.value.clone()];
-        if let Some(t) = entry.expires_at_ms {
-            args.push(b"PXAT".to_vec());
-            args.push(t.to_string().into_bytes());
-        }
+        let args = set_form(key, &entry.value, entry.expires_at_ms);
         out.extend_from_slice(&command_bytes(&args));
     }
     out
