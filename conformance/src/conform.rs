@@ -214,7 +214,7 @@ fn replay_tree(
     let root = Replayer::new(Mapping::new(cfg), dir.join("tree"))?;
     totals.traces += 1;
     let mut seen: HashSet<State> = HashSet::new();
-    seen.insert(init.clone());
+    seen.insert(init);
     // (replayer, path of states, path of actions)
     let mut stack = vec![(root, vec![init], Vec::<Action>::new())];
     while let Some((r, states, actions)) = stack.pop() {
@@ -222,9 +222,9 @@ fn replay_tree(
         if actions.len() >= depth {
             continue;
         }
-        let last = states.last().expect("a path has a state").clone();
+        let last = *states.last().expect("a path has a state");
         for (a, next) in next_steps(&model, &last) {
-            if !seen.insert(next.clone()) {
+            if !seen.insert(next) {
                 continue;
             }
             let mut r = r.clone();
@@ -266,15 +266,15 @@ fn tree_leaves(cfg: &ModelCfg, depth: usize) -> Vec<Trace> {
     let model = ClusterModel::new(cfg.clone());
     let init = model.init_states().remove(0);
     let mut seen: HashSet<State> = HashSet::new();
-    seen.insert(init.clone());
+    seen.insert(init);
     let mut out = Vec::new();
     let mut stack = vec![(vec![init], Vec::<Action>::new())];
     while let Some((states, actions)) = stack.pop() {
-        let last = states.last().expect("a path has a state").clone();
+        let last = *states.last().expect("a path has a state");
         let mut extended = false;
         if actions.len() < depth {
             for (a, next) in next_steps(&model, &last) {
-                if seen.insert(next.clone()) {
+                if seen.insert(next) {
                     extended = true;
                     let (mut s, mut p) = (states.clone(), actions.clone());
                     s.push(next);

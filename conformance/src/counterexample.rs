@@ -31,6 +31,10 @@ pub fn report(
         }
     }
     if let Some(out) = out {
+        if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
         let svg = svg_path(out);
         write(out, &to_json_lines(cfg, property, &states, &actions))?;
         let picture = diagram(cfg, property, &states, &actions);
@@ -47,7 +51,7 @@ pub fn report(
 
 fn split(path: &Trace) -> (Vec<State>, Vec<Action>) {
     let pairs = path.clone().into_vec();
-    let states = pairs.iter().map(|(s, _)| s.clone()).collect();
+    let states = pairs.iter().map(|(s, _)| *s).collect();
     let actions = pairs.into_iter().filter_map(|(_, a)| a).collect();
     (states, actions)
 }
@@ -118,10 +122,11 @@ fn record_sends(
     action: &Action,
     step: usize,
 ) {
+    let n = before.n();
     for (link, q) in sent.iter_mut().enumerate() {
-        let (b, a) = (before.links[link].len(), after.links[link].len());
-        let popped = usize::from(matches!(action, Action::Deliver { from, to }
-            if *from as usize * before.n() + *to as usize == link));
+        let (from, to) = ((link / n) as NodeIx, (link % n) as NodeIx);
+        let (b, a) = (before.link(from, to).len(), after.link(from, to).len());
+        let popped = usize::from(*action == Action::Deliver { from, to });
         if a == 0 {
             q.clear();
         }

@@ -35,10 +35,10 @@ impl Trace {
             if !enabled.contains(a) {
                 break;
             }
-            match model.next_state(last, a.clone()) {
+            match model.next_state(last, *a) {
                 Some(next) => {
                     states.push(next);
-                    taken.push(a.clone());
+                    taken.push(*a);
                 }
                 None => break,
             }
@@ -119,7 +119,7 @@ pub fn bug_trace(cfg: &ModelCfg, bug: Bug) -> Option<Trace> {
 
 fn trace_of_path(name: String, path: stateright::Path<State, Action>) -> Trace {
     let pairs = path.into_vec();
-    let states = pairs.iter().map(|(s, _)| s.clone()).collect();
+    let states = pairs.iter().map(|(s, _)| *s).collect();
     let actions = pairs.into_iter().filter_map(|(_, a)| a).collect();
     Trace {
         name,
@@ -135,7 +135,7 @@ pub fn next_steps(model: &ClusterModel, s: &State) -> Vec<(Action, State)> {
     actions
         .into_iter()
         .filter_map(|a| {
-            let next = model.next_state(s, a.clone())?;
+            let next = model.next_state(s, a)?;
             model.within_boundary(&next).then_some((a, next))
         })
         .collect()

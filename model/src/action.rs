@@ -2,10 +2,10 @@
 //! commands and faults. Each is one event of the node's core, so a model trace
 //! can be replayed against the node one step at a time.
 
-use crate::message::{Gossip, NodeIx};
+use crate::message::{GossipList, NodeIx};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// The operator's `CLUSTER MEET` (the `index`th of the configuration's list).
@@ -19,7 +19,7 @@ pub enum Action {
     SendPing {
         node: NodeIx,
         peer: NodeIx,
-        gossip: Vec<Gossip>,
+        gossip: GossipList,
     },
     /// The head of the link `from → to` arrives at `to`. `clusterProcessPacket`.
     Deliver { from: NodeIx, to: NodeIx },

@@ -2,7 +2,10 @@
 //! which faults may happen and how often, and the bounds that make the state
 //! space finite. Also the seeded bugs, each of which breaks one rule.
 
-use crate::message::{Epoch, NodeIx};
+use crate::message::{Epoch, NodeIx, MAX_NODES, MAX_SHARDS};
+use crate::network::MAX_IN_FLIGHT;
+use crate::state::EPOCH_SLOTS;
+use crate::symmetry::Swaps;
 use serde::Serialize;
 
 /// How the nodes start.
@@ -34,8 +37,14 @@ pub struct ModelCfg {
     pub max_queue: usize,
     /// Messages in flight on all links together; states beyond are not explored.
     pub max_in_flight: usize,
-    /// Steps from the initial state; the check covers every behaviour this long.
+    /// Depth bound (stateright's, counting the initial state as 1) of the
+    /// breadth-first searches that find conformance traces.
     pub max_depth: usize,
+    /// `None`: `clusterbus check` visits every reachable state within the
+    /// bounds above. `Some(d)`: the complete space is beyond the checker's
+    /// time budget (`specs/model.md` gives the measurements), and the check
+    /// visits every state within `d` steps, breadth-first, and says so.
+    pub check_depth: Option<usize>,
     /// Whether nodes may time out a peer that is up and reachable (a slow
     /// network). Without it, NodeTimeout needs the peer down or the link broken.
     pub spurious_timeouts: bool,
@@ -44,6 +53,10 @@ pub struct ModelCfg {
     /// Whether the old master's return as a replica fits in the depth bound
     /// (its Sometimes property is then required).
     pub rejoin_in_reach: bool,
+    /// Pairs of interchangeable nodes: same role, same master, both crashable
+    /// or neither. The checker visits one state of each set of states that
+    /// differ only by swapping them (see `symmetry`).
+    pub interchangeable: Vec<(NodeIx, NodeIx)>,
     pub bug: Option<Bug>,
 }
 
@@ -137,17 +150,86 @@ impl ModelCfg {
         self
     }
 
+    /// The bounds that make the state space finite, in words.
+    pub fn bounds(&self) -> String {
+        format!(
+            "epoch <= {}, crashes <= {}, link breaks <= {}, in flight <= {}, per link <= {}",
+            self.max_epoch,
+            self.max_crashes,
+            self.max_link_breaks,
+            self.max_in_flight,
+            self.max_queue
+        )
+    }
+
+    /// The configuration without symmetry reduction (every state its own orbit).
+    pub fn without_symmetry(mut self) -> Self {
+        self.interchangeable.clear();
+        self
+    }
+
+    /// The interchangeable pairs, as the state carries them.
+    pub fn symmetry(&self) -> Swaps {
+        Swaps::new(&self.interchangeable, self.masters)
+    }
+
+    /// Whether the configuration fits the state's fixed capacities, and its
+    /// interchangeable pairs are really alike.
+    pub fn validate(&self) -> Result<(), String> {
+        let n = self.node_count();
+        if n > MAX_NODES || self.masters as usize > MAX_SHARDS {
+            return Err(format!("{n} nodes, {} masters: too many", self.masters));
+        }
+        if self.max_epoch as usize >= EPOCH_SLOTS {
+            return Err(format!(
+                "max_epoch {} beyond {}",
+                self.max_epoch,
+                EPOCH_SLOTS - 1
+            ));
+        }
+        let links = n * (n - 1) * self.max_queue;
+        if self.max_in_flight.min(links) > MAX_IN_FLIGHT {
+            return Err(format!(
+                "more than {MAX_IN_FLIGHT} messages may be in flight"
+            ));
+        }
+        if self.interchangeable.len() > 2 {
+            return Err("at most two interchangeable pairs".into());
+        }
+        for &(a, b) in &self.interchangeable {
+            let alike = a != b
+                && (a as usize) < n
+                && (b as usize) < n
+                && (a < self.masters) == (b < self.masters)
+                && self.initial_master(a) == self.initial_master(b)
+                && self.crashable.contains(&a) == self.crashable.contains(&b)
+                && self
+                    .meets
+                    .iter()
+                    .all(|&(x, y)| ![x, y].iter().any(|v| *v == a || *v == b));
+            if !alike {
+                return Err(format!("n{a} and n{b} are not interchangeable"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every configuration's name, in the order `check --all` runs them.
+    pub const NAMES: [&'static str; 6] = [
+        "handshake-3",
+        "failover-3m1r",
+        "failover-3m2r",
+        "retry-3m1r",
+        "crash-restart-3m1r",
+        "crash-restart-3m2r",
+    ];
+
     /// The configurations `check --all` runs, in order.
     pub fn all() -> Vec<ModelCfg> {
-        [
-            "handshake-3",
-            "failover-3m1r",
-            "failover-3m2r",
-            "crash-restart-3m1r",
-        ]
-        .into_iter()
-        .filter_map(ModelCfg::named)
-        .collect()
+        ModelCfg::NAMES
+            .into_iter()
+            .filter_map(ModelCfg::named)
+            .collect()
     }
 
     /// The configuration `check` runs when none is named.
@@ -171,6 +253,10 @@ impl ModelCfg {
             spurious_timeouts: false,
             report_expiry: false,
             rejoin_in_reach: true,
+            check_depth: None,
+            // n1 and n2 are told apart by their configEpochs (2 and 3), so
+            // only replicas of one master are interchangeable.
+            interchangeable: vec![],
             bug: None,
         };
         let cfg = match name {
@@ -190,6 +276,10 @@ impl ModelCfg {
                 spurious_timeouts: false,
                 report_expiry: false,
                 rejoin_in_reach: false,
+                check_depth: None,
+                // Index order decides configEpoch collisions, which this
+                // configuration is about: no two nodes are interchangeable.
+                interchangeable: vec![],
                 bug: None,
             },
             "failover-3m1r" => formed("failover-3m1r", vec![0]),
@@ -197,18 +287,22 @@ impl ModelCfg {
                 max_epoch: 4,
                 max_in_flight: 3,
                 max_depth: 18,
+                check_depth: Some(17),
                 rejoin_in_reach: false,
+                interchangeable: vec![(3, 4)],
                 ..formed("failover-3m2r", vec![0, 0])
             },
             "crash-restart-3m1r" => ModelCfg {
                 crashable: vec![0, 1],
                 max_crashes: 2,
                 max_depth: 18,
+                check_depth: Some(18),
                 ..formed("crash-restart-3m1r", vec![0])
             },
             "retry-3m1r" => ModelCfg {
                 max_in_flight: 3,
                 max_depth: 18,
+                check_depth: Some(20),
                 rejoin_in_reach: false,
                 ..formed("retry-3m1r", vec![0])
             },
@@ -218,6 +312,9 @@ impl ModelCfg {
                 max_epoch: 4,
                 max_in_flight: 4,
                 max_depth: 20,
+                check_depth: Some(12),
+                rejoin_in_reach: false,
+                interchangeable: vec![(3, 4)],
                 ..formed("crash-restart-3m2r", vec![0, 0])
             },
             _ => return None,

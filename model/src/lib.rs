@@ -43,16 +43,20 @@
 pub mod action;
 pub mod config;
 pub mod message;
+pub mod network;
+mod packing;
+pub mod pins;
 pub mod properties;
 pub mod receive;
 pub mod rules;
 pub mod state;
 pub mod step;
+pub mod symmetry;
 pub mod trace;
 
 pub use action::Action;
 pub use config::{Bug, ModelCfg, Start};
-pub use message::{Body, Epoch, Gossip, Header, Msg, NodeIx, Shard};
+pub use message::{Body, Epoch, Gossip, GossipList, Header, Msg, NodeIx, Shard};
 pub use state::{Node, Peer, State};
 
 use stateright::{Model, Property};
@@ -64,7 +68,12 @@ pub struct ClusterModel {
 }
 
 impl ClusterModel {
+    /// The model of `cfg`. A configuration that does not fit the state's
+    /// fixed capacities is a programming error in `ModelCfg::named`.
     pub fn new(cfg: ModelCfg) -> Self {
+        if let Err(e) = cfg.validate() {
+            panic!("configuration {}: {e}", cfg.name);
+        }
         ClusterModel { cfg }
     }
 }
@@ -82,7 +91,7 @@ impl Model for ClusterModel {
     }
 
     fn next_state(&self, last: &State, action: Action) -> Option<State> {
-        let mut next = last.clone();
+        let mut next = *last;
         step::apply(&self.cfg, &mut next, &action);
         Some(next)
     }

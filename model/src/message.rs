@@ -5,7 +5,14 @@
 //! itself or (for a replica) of its master, and its master. Only the fields the
 //! modelled rules read are kept; slots are abstracted to one shard per master.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The most nodes a configuration may have. Every collection in the state has
+/// a fixed capacity, so a state is one flat `Copy` value: cloning it is a
+/// copy, hashing it touches no heap (what makes the checker fast).
+pub const MAX_NODES: usize = 5;
+/// The most shards (initial masters) a configuration may have.
+pub const MAX_SHARDS: usize = 4;
 
 /// A node's index in the configuration. Index order is node-id order: node 0
 /// has the smallest id, which decides configEpoch collisions.
@@ -16,7 +23,9 @@ pub type Shard = u8;
 pub type Epoch = u8;
 
 /// The header every message starts with.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct Header {
     pub sender: NodeIx,
     pub current_epoch: Epoch,
@@ -29,25 +38,117 @@ pub struct Header {
 }
 
 /// One gossip entry: a node the sender knows and whether it flags it as failing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct Gossip {
     pub node: NodeIx,
     /// PFAIL or FAIL in the sender's view: a failure report when the sender is a master.
     pub failing: bool,
 }
 
+/// A gossip section: at most one entry per node, in node order. Kept as two
+/// bit sets (who is mentioned, who of them is flagged failing), so that a
+/// message is a few bytes; in traces it is a JSON list of entries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GossipList {
+    nodes: u8,
+    failing: u8,
+}
+
+impl GossipList {
+    pub fn new() -> GossipList {
+        GossipList::default()
+    }
+
+    /// Adds `g`, or replaces the entry about the same node.
+    pub fn insert(&mut self, g: Gossip) {
+        let bit = 1u8 << g.node;
+        self.nodes |= bit;
+        self.failing = if g.failing {
+            self.failing | bit
+        } else {
+            self.failing & !bit
+        };
+    }
+
+    /// Drops the entry about `node`, if any.
+    pub fn remove(&mut self, node: NodeIx) {
+        self.nodes &= !(1 << node);
+        self.failing &= !(1 << node);
+    }
+
+    /// The entries, in node order.
+    pub fn iter(&self) -> impl Iterator<Item = Gossip> + '_ {
+        (0..MAX_NODES as NodeIx)
+            .filter(|n| self.nodes & (1 << n) != 0)
+            .map(|node| Gossip {
+                node,
+                failing: self.failing & (1 << node) != 0,
+            })
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.count_ones() as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes == 0
+    }
+
+    /// The mentioned nodes and the failing ones, as bit sets.
+    pub fn bits(&self) -> (u8, u8) {
+        (self.nodes, self.failing)
+    }
+}
+
+impl FromIterator<Gossip> for GossipList {
+    fn from_iter<I: IntoIterator<Item = Gossip>>(entries: I) -> GossipList {
+        let mut list = GossipList::new();
+        list.extend(entries);
+        list
+    }
+}
+
+impl Extend<Gossip> for GossipList {
+    fn extend<I: IntoIterator<Item = Gossip>>(&mut self, entries: I) {
+        for g in entries {
+            self.insert(g);
+        }
+    }
+}
+
+impl Serialize for GossipList {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for GossipList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<GossipList, D::Error> {
+        let entries = Vec::<Gossip>::deserialize(d)?;
+        if let Some(g) = entries.iter().find(|g| g.node as usize >= MAX_NODES) {
+            return Err(serde::de::Error::custom(format!(
+                "gossip about node {}, beyond the model's {MAX_NODES} nodes",
+                g.node
+            )));
+        }
+        Ok(entries.into_iter().collect())
+    }
+}
+
 /// What follows the header.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Body {
     /// `CLUSTER MEET`'s first packet: like PING, but the receiver adds an unknown sender.
     Meet {
-        gossip: Vec<Gossip>,
+        gossip: GossipList,
     },
     Ping {
-        gossip: Vec<Gossip>,
+        gossip: GossipList,
     },
     Pong {
-        gossip: Vec<Gossip>,
+        gossip: GossipList,
     },
     /// "`about` is failing": a FAIL a node reached with a majority of reports.
     Fail {
@@ -65,8 +166,17 @@ pub enum Body {
     },
 }
 
+/// Needed only to give fixed-capacity queues an element to fill unused slots with.
+impl Default for Body {
+    fn default() -> Self {
+        Body::AuthRequest
+    }
+}
+
 /// A message in flight on a directed link.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct Msg {
     pub header: Header,
     pub body: Body,
@@ -100,7 +210,7 @@ impl std::fmt::Display for Msg {
         )?;
         match &self.body {
             Body::Meet { gossip } | Body::Ping { gossip } | Body::Pong { gossip } => {
-                for g in gossip {
+                for g in gossip.iter() {
                     write!(f, " n{}{}", g.node, if g.failing { "?" } else { "" })?;
                 }
             }

@@ -2,8 +2,8 @@
 //! shows the situation it guards does arise, so "held" is never vacuous.
 
 use crate::config::Start;
-use crate::message::NodeIx;
-use crate::state::State;
+use crate::message::{NodeIx, MAX_NODES};
+use crate::state::{State, EPOCH_SLOTS};
 use crate::step;
 use crate::Action;
 use crate::ClusterModel;
@@ -51,34 +51,31 @@ pub fn properties(model: &ClusterModel) -> Vec<Property<ClusterModel>> {
 }
 
 fn one_winner_per_epoch(_: &ClusterModel, s: &State) -> bool {
-    let w = &s.ghost.wins;
-    w.iter()
-        .all(|a| w.iter().filter(|b| b.0 == a.0).count() == 1)
+    s.ghost.wins.iter().all(|w| w.count_ones() <= 1)
 }
 
+/// No master's bit is set for two candidates of one epoch.
 fn one_vote_per_epoch(_: &ClusterModel, s: &State) -> bool {
-    let v = &s.ghost.votes;
-    v.iter()
-        .all(|a| v.iter().filter(|b| b.0 == a.0 && b.1 == a.1).count() == 1)
+    (0..EPOCH_SLOTS).all(|e| {
+        let mut voted = 0u8;
+        s.ghost.votes.iter().all(|per_epoch| {
+            let twice = voted & per_epoch[e] != 0;
+            voted |= per_epoch[e];
+            !twice
+        })
+    })
 }
 
 fn winners_had_quorum(m: &ClusterModel, s: &State) -> bool {
-    s.ghost.wins.iter().all(|&(epoch, winner)| {
-        let votes = s
-            .ghost
-            .votes
-            .iter()
-            .filter(|v| v.0 == epoch && v.2 == winner)
-            .count();
-        votes >= m.cfg.quorum()
+    (0..EPOCH_SLOTS).all(|e| {
+        (0..MAX_NODES)
+            .filter(|&w| s.ghost.wins[e] & (1 << w) != 0)
+            .all(|w| s.ghost.votes[w][e].count_ones() as usize >= m.cfg.quorum())
     })
 }
 
 fn fail_needs_majority(_: &ClusterModel, s: &State) -> bool {
-    s.ghost
-        .fail_decisions
-        .iter()
-        .all(|&(_, _, reports, majority)| reports >= majority)
+    !s.ghost.fail_without_majority
 }
 
 fn distinct_shard_claims(_: &ClusterModel, s: &State) -> bool {
@@ -106,7 +103,7 @@ fn config_epoch_bounded(_: &ClusterModel, s: &State) -> bool {
 }
 
 fn elections_only_for_fail(_: &ClusterModel, s: &State) -> bool {
-    s.ghost.elections_without_fail == 0
+    !s.ghost.election_without_fail
 }
 
 /// Quiet: nothing in flight and no protocol step left to take — no MEET,
@@ -220,12 +217,13 @@ fn collision_resolved(m: &ClusterModel, s: &State) -> bool {
 /// Used by `ClusterModel::within_boundary`.
 pub fn within_bounds(m: &ClusterModel, s: &State) -> bool {
     s.in_flight() <= m.cfg.max_in_flight
-        && s.links.iter().all(|l| l.len() <= m.cfg.max_queue)
+        && !s.net.overflowed()
+        && s.net.longest_queue() <= m.cfg.max_queue
         && s.nodes.iter().all(|n| n.current_epoch <= m.cfg.max_epoch)
 }
 
 fn failover_won(_: &ClusterModel, s: &State) -> bool {
-    !s.ghost.wins.is_empty()
+    s.ghost.wins.iter().any(|&w| w != 0)
 }
 
 fn rejoined(_: &ClusterModel, s: &State) -> bool {

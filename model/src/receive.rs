@@ -2,7 +2,7 @@
 //! and the functions it calls, rule by rule.
 
 use crate::config::{Bug, ModelCfg};
-use crate::message::{Body, Epoch, Gossip, Header, Msg, NodeIx, Shard};
+use crate::message::{Body, Epoch, GossipList, Header, Msg, NodeIx, Shard};
 use crate::rules;
 use crate::state::{Election, State};
 
@@ -59,7 +59,7 @@ pub fn receive(cfg: &ModelCfg, st: &mut State, me: NodeIx, msg: Msg) {
 /// Queue `msg` on the link `from → to`; a message to a node that is down is lost.
 pub fn send(st: &mut State, from: NodeIx, to: NodeIx, msg: Msg) {
     if st.nodes[to as usize].up {
-        st.link_mut(from, to).push(msg);
+        st.net.push(from, to, msg);
     }
 }
 
@@ -68,11 +68,7 @@ pub fn broadcast(st: &mut State, me: NodeIx, body: Body) {
     let header = header_of(st, me);
     let peers: Vec<NodeIx> = st.nodes[me as usize].known_peers().collect();
     for p in peers {
-        let msg = Msg {
-            header: header.clone(),
-            body: body.clone(),
-        };
-        send(st, me, p, msg);
+        send(st, me, p, Msg { header, body });
     }
 }
 
@@ -100,7 +96,9 @@ pub fn header_of(st: &State, me: NodeIx) -> Header {
 fn pong_of(st: &State, me: NodeIx) -> Msg {
     Msg {
         header: header_of(st, me),
-        body: Body::Pong { gossip: vec![] },
+        body: Body::Pong {
+            gossip: GossipList::new(),
+        },
     }
 }
 
@@ -112,10 +110,10 @@ fn pong_matters(cfg: &ModelCfg, st: &State, to: NodeIx, pong: &Msg) -> bool {
     if !st.nodes[to as usize].up || peer.handshake.is_some() || peer.pfail || peer.fail {
         return true;
     }
-    let mut after = st.clone();
+    let mut after = *st;
     after.nodes[to as usize].peers[pong.header.sender as usize].ping_pending = false;
-    let before = after.clone();
-    receive(cfg, &mut after, to, pong.clone());
+    let before = after;
+    receive(cfg, &mut after, to, *pong);
     after.nodes[to as usize] != before.nodes[to as usize] || after.in_flight() != before.in_flight()
 }
 
@@ -275,7 +273,7 @@ pub fn update_slots_config_with(
 }
 
 /// Failure reports from a master's gossip, and the nodes it introduces. Mirrors `clusterProcessGossipSection`.
-fn process_gossip(cfg: &ModelCfg, st: &mut State, me: NodeIx, sender: NodeIx, gossip: &[Gossip]) {
+fn process_gossip(cfg: &ModelCfg, st: &mut State, me: NodeIx, sender: NodeIx, gossip: &GossipList) {
     let sender_is_master = st.nodes[me as usize].peers[sender as usize]
         .master
         .is_none();
@@ -320,10 +318,7 @@ fn mark_failing_if_needed(cfg: &ModelCfg, st: &mut State, me: NodeIx, about: Nod
     if failures < rules::failure_quorum(cfg, node) {
         return;
     }
-    let majority = (node.cluster_size() / 2 + 1) as u8;
-    st.ghost
-        .fail_decisions
-        .insert((me, about, failures as u8, majority));
+    st.ghost.fail_without_majority |= failures < node.cluster_size() / 2 + 1;
     mark_fail(st, me, about);
     broadcast(st, me, Body::Fail { about });
 }
@@ -364,7 +359,7 @@ fn receive_auth_request(cfg: &ModelCfg, st: &mut State, me: NodeIx, h: &Header) 
         node.durable_last_vote_epoch = node.last_vote_epoch;
     }
     node.recently_voted |= 1 << master;
-    st.ghost.votes.insert((node.current_epoch, me, h.sender));
+    st.ghost.votes[h.sender as usize][node.current_epoch as usize] |= 1 << me;
     let ack = Msg {
         header: header_of(st, me),
         body: Body::AuthAck,
@@ -377,7 +372,7 @@ fn receive_auth_request(cfg: &ModelCfg, st: &mut State, me: NodeIx, h: &Header) 
 /// `clusterHandleSlaveFailover`.
 fn receive_auth_ack(cfg: &ModelCfg, st: &mut State, me: NodeIx, h: &Header) {
     let node = &mut st.nodes[me as usize];
-    let Some(election) = node.election.clone() else {
+    let Some(election) = node.election else {
         return;
     };
     if !rules::ack_counts(cfg, node, h, election.epoch) {
@@ -401,8 +396,14 @@ fn win_election(st: &mut State, me: NodeIx, epoch: Epoch) {
     for o in node.owners.iter_mut().filter(|o| **o == Some(old)) {
         *o = Some(me);
     }
-    st.ghost.wins.insert((epoch, me));
-    broadcast(st, me, Body::Pong { gossip: vec![] });
+    st.ghost.wins[epoch as usize] |= 1 << me;
+    broadcast(
+        st,
+        me,
+        Body::Pong {
+            gossip: GossipList::new(),
+        },
+    );
 }
 
 /// An UPDATE about `owner`'s shard with a newer configEpoch is applied.

@@ -3,7 +3,7 @@
 //! function (in `src/cluster.c`) the rule comes from.
 
 use crate::config::{Bug, ModelCfg};
-use crate::message::{Epoch, Gossip, Header, NodeIx};
+use crate::message::{Epoch, Gossip, GossipList, Header, NodeIx};
 use crate::state::Node;
 
 /// Reports needed to declare FAIL: `size/2 + 1` masters with slots.
@@ -108,7 +108,7 @@ pub fn must_resolve_collision(cfg: &ModelCfg, me: NodeIx, node: &Node, sender: &
 
 /// The entries a PING may carry: known nodes other than me that are not
 /// PFAIL (those always go in) and not in handshake. Mirrors `clusterSendPing`.
-pub fn gossip_candidates(me: NodeIx, node: &Node) -> Vec<Gossip> {
+pub fn gossip_candidates(me: NodeIx, node: &Node) -> GossipList {
     node.peers
         .iter()
         .enumerate()
@@ -121,7 +121,7 @@ pub fn gossip_candidates(me: NodeIx, node: &Node) -> Vec<Gossip> {
 }
 
 /// The PFAIL entries every PING carries. Mirrors `clusterSendPing` (`pfail_wanted`).
-pub fn gossip_pfail(me: NodeIx, node: &Node) -> Vec<Gossip> {
+pub fn gossip_pfail(me: NodeIx, node: &Node) -> GossipList {
     node.peers
         .iter()
         .enumerate()

@@ -2,12 +2,23 @@
 //! nodes, and the history ("ghost") variables the properties read.
 
 use crate::config::{ModelCfg, Start};
-use crate::message::{Epoch, Msg, NodeIx, Shard};
+use crate::message::{Epoch, Msg, NodeIx, Shard, MAX_NODES, MAX_SHARDS};
+use crate::network::Network;
+use crate::symmetry::Swaps;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use tinyvec::ArrayVec;
+
+/// Epochs a configuration may reach: 0 to `EPOCH_SLOTS - 1`.
+pub const EPOCH_SLOTS: usize = 8;
+
+/// A node's view of every node, indexed by node (its own entry unused).
+pub type Peers = ArrayVec<[Peer; MAX_NODES]>;
+/// Who owns each shard, indexed by shard.
+pub type Owners = ArrayVec<[Option<NodeIx>; MAX_SHARDS]>;
 
 /// What node `i` knows about peer `j` (an entry of `server.cluster->nodes`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+/// Hashed packed (see `packing`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Peer {
     /// Known by its real id (in the node table, not in handshake).
     pub known: bool,
@@ -31,15 +42,15 @@ pub struct Peer {
 }
 
 /// A replica's election in progress (`failover_auth_*`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Election {
     pub epoch: Epoch,
     /// Masters whose AUTH_ACK was counted, as a bit set.
     pub votes: u8,
 }
 
-/// One node.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+/// One node. Hashed packed (see `packing`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Node {
     pub up: bool,
     // --- Saved in nodes.conf, restored on restart. ---
@@ -51,29 +62,33 @@ pub struct Node {
     /// My master; `None` when I am a master.
     pub master: Option<NodeIx>,
     /// Who owns each shard in my view (`server.cluster->slots`).
-    pub owners: Vec<Option<NodeIx>>,
+    pub owners: Owners,
     /// Indexed by node; my own entry is unused.
-    pub peers: Vec<Peer>,
+    pub peers: Peers,
     // --- Volatile, lost on crash. ---
     pub election: Option<Election>,
     /// Masters for whose replicas I voted within the last 2·NT (`voted_time`), bit set.
     pub recently_voted: u8,
 }
 
-/// History variables: written by transitions, read only by properties.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+/// History variables: written by transitions, read only by properties. Each
+/// keeps only what its property needs, so that it multiplies the state space
+/// as little as it can: what a property checks at the moment it could break
+/// is kept as a flag, not as a record of every event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Ghost {
-    /// (epoch, master, candidate) for every vote granted.
-    pub votes: BTreeSet<(Epoch, NodeIx, NodeIx)>,
-    /// (epoch, winner) for every election won.
-    pub wins: BTreeSet<(Epoch, NodeIx)>,
-    /// (node, about, reports counted incl. itself, majority of its cluster size)
-    /// for every FAIL a node reached from failure reports.
-    pub fail_decisions: BTreeSet<(NodeIx, NodeIx, u8, u8)>,
+    /// `votes[candidate][epoch]`: the masters that voted for `candidate` in
+    /// `epoch`, as a bit set.
+    pub votes: [[u8; EPOCH_SLOTS]; MAX_NODES],
+    /// `wins[epoch]`: the replicas that won an election in `epoch`, as a bit set.
+    pub wins: [u8; EPOCH_SLOTS],
+    /// A node reached FAIL from failure reports without a majority of its
+    /// cluster's masters with slots.
+    pub fail_without_majority: bool,
     /// Highest currentEpoch each node ever had.
-    pub epoch_high: Vec<Epoch>,
-    /// Elections started for a master that was not FAIL in the replica's view.
-    pub elections_without_fail: u8,
+    pub epoch_high: [Epoch; MAX_NODES],
+    /// An election was started for a master that was not FAIL in the replica's view.
+    pub election_without_fail: bool,
     /// An old master that came back and now replicates the new owner of its shard.
     pub rejoined_as_replica: bool,
     /// A step happened that a timely network would not take (a timeout while
@@ -81,17 +96,22 @@ pub struct Ghost {
     pub untimely: bool,
 }
 
-/// The whole cluster.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+/// The whole cluster. Hashed packed (see `packing`), as the representative
+/// of its orbit where the configuration has interchangeable nodes (see
+/// `symmetry`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct State {
-    pub nodes: Vec<Node>,
-    /// `links[from * n + to]`: messages in flight from `from` to `to`, FIFO.
-    pub links: Vec<Vec<Msg>>,
+    pub nodes: ArrayVec<[Node; MAX_NODES]>,
+    /// Messages in flight, FIFO per directed link.
+    pub net: Network,
     /// Operator MEETs not yet issued, as indices into `ModelCfg::meets` (bit set).
     pub meets_pending: u8,
     pub crashes: u8,
     pub link_breaks: u8,
     pub ghost: Ghost,
+    /// The configuration's interchangeable nodes (constant; not hashed).
+    #[serde(skip)]
+    pub symmetry: Swaps,
 }
 
 impl State {
@@ -103,14 +123,15 @@ impl State {
             .collect();
         State {
             nodes,
-            links: vec![Vec::new(); n * n],
+            net: Network::default(),
             meets_pending: ((1u16 << cfg.meets.len()) - 1) as u8,
             crashes: 0,
             link_breaks: 0,
             ghost: Ghost {
-                epoch_high: vec![initial_epoch(cfg); n],
+                epoch_high: [initial_epoch(cfg); MAX_NODES],
                 ..Ghost::default()
             },
+            symmetry: cfg.symmetry(),
         }
     }
 
@@ -118,17 +139,13 @@ impl State {
         self.nodes.len()
     }
 
-    pub fn link(&self, from: NodeIx, to: NodeIx) -> &Vec<Msg> {
-        &self.links[from as usize * self.n() + to as usize]
-    }
-
-    pub fn link_mut(&mut self, from: NodeIx, to: NodeIx) -> &mut Vec<Msg> {
-        let n = self.n();
-        &mut self.links[from as usize * n + to as usize]
+    /// What is in flight from `from` to `to`, oldest first.
+    pub fn link(&self, from: NodeIx, to: NodeIx) -> &[Msg] {
+        self.net.link(from, to)
     }
 
     pub fn in_flight(&self) -> usize {
-        self.links.iter().map(Vec::len).sum()
+        self.net.len()
     }
 }
 

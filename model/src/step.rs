@@ -3,7 +3,7 @@
 
 use crate::action::Action;
 use crate::config::ModelCfg;
-use crate::message::{Body, Gossip, Msg, NodeIx};
+use crate::message::{Body, Gossip, GossipList, Msg, NodeIx, MAX_NODES};
 use crate::receive::{header_of, receive, send};
 use crate::rules;
 use crate::state::{Election, State};
@@ -98,14 +98,11 @@ fn ping_actions(cfg: &ModelCfg, st: &State, i: NodeIx, j: NodeIx, out: &mut Vec<
         .count();
     let wanted = rules::gossip_wanted(table);
     // An entry about the receiver itself has no effect there: leave it out.
-    let candidates: Vec<Gossip> = rules::gossip_candidates(i, node)
-        .into_iter()
-        .filter(|g| g.node != j)
-        .collect();
+    let mut candidates = rules::gossip_candidates(i, node);
+    candidates.remove(j);
     let pfail = rules::gossip_pfail(i, node);
-    for mut gossip in subsets(&candidates, wanted.min(candidates.len())) {
-        gossip.extend(pfail.iter().copied());
-        gossip.sort();
+    for_each_subset(&candidates, wanted.min(candidates.len()), |mut gossip| {
+        gossip.extend(pfail.iter());
         let action = Action::SendPing {
             node: i,
             peer: j,
@@ -114,7 +111,7 @@ fn ping_actions(cfg: &ModelCfg, st: &State, i: NodeIx, j: NodeIx, out: &mut Vec<
         if ping_matters(cfg, st, &action) {
             out.push(action);
         }
-    }
+    });
 }
 
 /// Whether a PING could have an effect: it is a handshake, or delivering it
@@ -135,25 +132,40 @@ fn ping_matters(cfg: &ModelCfg, st: &State, action: &Action) -> bool {
     if st.nodes[i as usize].peers[j as usize].handshake.is_some() {
         return true;
     }
-    let mut after = st.clone();
+    let mut after = *st;
     apply(cfg, &mut after, action);
     apply(cfg, &mut after, &Action::Deliver { from: i, to: j });
     after.nodes[j as usize] != st.nodes[j as usize] || after.in_flight() != st.in_flight()
 }
 
-/// All `k`-element subsets of `items`, in order.
-fn subsets<T: Copy>(items: &[T], k: usize) -> Vec<Vec<T>> {
-    if k == 0 {
-        return vec![vec![]];
+/// Calls `f` with every `k`-element subset of `items`, in lexicographic order
+/// of positions (the combinations of `k` out of `items.len()`).
+fn for_each_subset(items: &GossipList, k: usize, mut f: impl FnMut(GossipList)) {
+    let mut entries = [Gossip::default(); MAX_NODES];
+    for (slot, g) in entries.iter_mut().zip(items.iter()) {
+        *slot = g;
     }
-    let mut all = Vec::new();
-    for (first, item) in items.iter().enumerate() {
-        for mut rest in subsets(&items[first + 1..], k - 1) {
-            rest.insert(0, *item);
-            all.push(rest);
+    let n = items.len();
+    if k > n {
+        return;
+    }
+    // `pick[..k]` are the chosen positions, strictly increasing.
+    let mut pick: [usize; MAX_NODES] = [0; MAX_NODES];
+    for (x, p) in pick.iter_mut().enumerate().take(k) {
+        *p = x;
+    }
+    loop {
+        f(pick[..k].iter().map(|&p| entries[p]).collect());
+        // The rightmost position that can still move right, moved, and the
+        // ones after it packed behind it.
+        let Some(x) = (0..k).rev().find(|&x| pick[x] < n - k + x) else {
+            return;
+        };
+        pick[x] += 1;
+        for y in x + 1..k {
+            pick[y] = pick[y - 1] + 1;
         }
     }
-    all
 }
 
 /// A ping outstanding for NT turns into PFAIL only when its answer cannot
@@ -193,8 +205,9 @@ pub fn apply(cfg: &ModelCfg, st: &mut State, action: &Action) {
             ref gossip,
         } => send_ping(cfg, st, node, peer, gossip),
         Action::Deliver { from, to } => {
-            let msg = st.link_mut(from, to).remove(0);
-            receive(cfg, st, to, msg);
+            if let Some(msg) = st.net.pop_front(from, to) {
+                receive(cfg, st, to, msg);
+            }
         }
         Action::NodeTimeout { node, peer } => {
             if st.nodes[peer as usize].up && cfg.spurious_timeouts {
@@ -237,7 +250,7 @@ pub fn apply(cfg: &ModelCfg, st: &mut State, action: &Action) {
         Action::LinkBreak { from, to } => {
             st.ghost.untimely = true;
             st.link_breaks += 1;
-            st.link_mut(from, to).clear();
+            st.net.clear(from, to);
         }
     }
     for (high, node) in st.ghost.epoch_high.iter_mut().zip(&st.nodes) {
@@ -263,7 +276,7 @@ fn fail_undo(cfg: &ModelCfg, st: &mut State, node: NodeIx, about: NodeIx) {
     receive(cfg, st, about, ping);
     // A FAIL peer makes the PONG matter, so it was queued last on `about → node`.
     if st.link(about, node).len() > queued {
-        if let Some(pong) = st.link_mut(about, node).pop() {
+        if let Some(pong) = st.net.pop_back(about, node) {
             receive(cfg, st, node, pong);
         }
     }
@@ -278,11 +291,11 @@ fn age_fail(p: &mut crate::state::Peer) {
 }
 
 /// Cron's PING (or the MEET of a handshake started by `CLUSTER MEET` or gossip).
-fn send_ping(cfg: &ModelCfg, st: &mut State, node: NodeIx, peer: NodeIx, gossip: &[Gossip]) {
+fn send_ping(cfg: &ModelCfg, st: &mut State, node: NodeIx, peer: NodeIx, gossip: &GossipList) {
     let p = &mut st.nodes[node as usize].peers[peer as usize];
     // The wait for a PONG only matters where an answer can be lost.
     p.ping_pending = timeouts_observable(cfg) || p.handshake.is_some();
-    let gossip = gossip.to_vec();
+    let gossip = *gossip;
     let body = if p.handshake == Some(true) {
         p.handshake = Some(false);
         Body::Meet { gossip }
@@ -303,9 +316,7 @@ fn send_ping(cfg: &ModelCfg, st: &mut State, node: NodeIx, peer: NodeIx, gossip:
 fn start_election(st: &mut State, me: NodeIx) {
     let node = &mut st.nodes[me as usize];
     let master_failed = node.master.is_some_and(|m| node.peers[m as usize].fail);
-    if !master_failed {
-        st.ghost.elections_without_fail += 1;
-    }
+    st.ghost.election_without_fail |= !master_failed;
     node.current_epoch += 1;
     node.election = Some(Election {
         epoch: node.current_epoch,
@@ -322,7 +333,7 @@ fn start_election(st: &mut State, me: NodeIx) {
             me,
             m,
             Msg {
-                header: header.clone(),
+                header,
                 body: Body::AuthRequest,
             },
         );
@@ -333,11 +344,7 @@ fn start_election(st: &mut State, me: NodeIx) {
 /// and a vote not yet on disk is forgotten.
 fn crash(st: &mut State, me: NodeIx) {
     st.crashes += 1;
-    let n = st.n() as NodeIx;
-    for other in 0..n {
-        st.link_mut(me, other).clear();
-        st.link_mut(other, me).clear();
-    }
+    st.net.clear_node(me);
     let node = &mut st.nodes[me as usize];
     node.up = false;
     node.election = None;

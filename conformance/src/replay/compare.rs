@@ -176,7 +176,7 @@ impl Replayer {
         let links_agree = (0..self.n() as NodeIx).all(|from| {
             (0..self.n() as NodeIx)
                 .filter(|&to| to != from)
-                .all(|to| self.projected(from, to).ok().as_ref() == Some(st.link(from, to)))
+                .all(|to| self.projected(from, to).ok().as_deref() == Some(st.link(from, to)))
         });
         (links_agree && !expired.is_empty()).then(|| {
             format!(

@@ -3,7 +3,7 @@
 //! can be compared field by field after every step.
 
 use super::mapping::Mapping;
-use clusterbus_model::{Body, Gossip, Header, Msg, Node, NodeIx};
+use clusterbus_model::{Body, Gossip, GossipList, Header, Msg, Node, NodeIx};
 use clusterbus_node::codec::{self, flags, NodeName};
 use clusterbus_node::core::Core;
 use serde::Serialize;
@@ -231,17 +231,14 @@ pub fn msg_of_wire(map: &Mapping, msg: &codec::Message) -> Result<Msg, String> {
         master,
         shard: map.shard_of(&slot_ranges(&h.myslots))?,
     };
-    let gossip_of = |entries: &[codec::GossipEntry]| -> Result<Vec<Gossip>, String> {
-        let mut g = entries
-            .iter()
-            .map(|e| {
-                Ok(Gossip {
-                    node: index(&e.nodename)?,
-                    failing: e.flags & (flags::PFAIL | flags::FAIL) != 0,
-                })
-            })
-            .collect::<Result<Vec<_>, String>>()?;
-        g.sort();
+    let gossip_of = |entries: &[codec::GossipEntry]| -> Result<GossipList, String> {
+        let mut g = GossipList::new();
+        for e in entries {
+            g.insert(Gossip {
+                node: index(&e.nodename)?,
+                failing: e.flags & (flags::PFAIL | flags::FAIL) != 0,
+            });
+        }
         Ok(g)
     };
     let body = match &msg.body {
@@ -251,7 +248,9 @@ pub fn msg_of_wire(map: &Mapping, msg: &codec::Message) -> Result<Msg, String> {
         codec::Body::Ping { gossip, .. } => Body::Ping {
             gossip: gossip_of(gossip)?,
         },
-        codec::Body::Pong { .. } => Body::Pong { gossip: vec![] },
+        codec::Body::Pong { .. } => Body::Pong {
+            gossip: GossipList::new(),
+        },
         codec::Body::Fail { nodename } => Body::Fail {
             about: index(nodename)?,
         },

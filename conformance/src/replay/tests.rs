@@ -36,7 +36,7 @@ fn first_disagreement(cfg: &ModelCfg, trace: &Trace, rule: Option<Alteration>) -
 fn first_step_where(cfg: &ModelCfg, trace: &Trace, bug: Bug) -> Option<usize> {
     let buggy = cfg.clone().with_bug(Some(bug));
     trace.actions.iter().enumerate().find_map(|(k, a)| {
-        let mut s = trace.states[k].clone();
+        let mut s = trace.states[k];
         apply(&buggy, &mut s, a);
         (s != trace.states[k + 1]).then_some(k + 1)
     })
@@ -124,16 +124,13 @@ fn a_stale_claim_winning_is_caught() {
     actions.push(Action::SendPing {
         node: 0,
         peer: 1,
-        gossip: vec![
-            Gossip {
-                node: 2,
+        gossip: [2, 3]
+            .into_iter()
+            .map(|node| Gossip {
+                node,
                 failing: false,
-            },
-            Gossip {
-                node: 3,
-                failing: false,
-            },
-        ],
+            })
+            .collect(),
     });
     actions.push(Action::Deliver { from: 0, to: 1 });
     let trace = Trace::from_actions(&cfg, "stale claim".into(), &actions);
