@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::error::LiveError;
 use super::milestones::frames;
@@ -21,22 +21,39 @@ pub const VERSION: u32 = 1;
 /// Most rows the diagram draws; the rest are counted in its title.
 const MAX_ROWS: usize = 800;
 
+/// The trace's first line, fields in this order.
+#[derive(Serialize)]
+struct TraceHeader<'a> {
+    format: &'static str,
+    version: u32,
+    server: &'static str,
+    scenario: &'a str,
+    node_timeout_ms: u64,
+    seed: u64,
+    nodes: &'a [super::NodeInfo],
+    wall_ms: u64,
+    events_lost: u64,
+    milestones: &'a [super::milestones::Milestone],
+    error: Option<&'a str>,
+}
+
 /// The trace as JSON lines: a header, then one event per line.
 pub fn trace_lines(o: &Outcome) -> Result<String, LiveError> {
-    let header = json!({
-        "format": FORMAT,
-        "version": VERSION,
-        "server": o.kind.name(),
-        "scenario": o.scenario,
-        "node_timeout_ms": o.node_timeout_ms,
-        "seed": o.setup.seed,
-        "nodes": o.nodes,
-        "wall_ms": o.wall_ms,
-        "events_lost": o.lost,
-        "milestones": o.milestones,
-        "error": o.error,
-    });
-    let mut out = header.to_string();
+    let header = TraceHeader {
+        format: FORMAT,
+        version: VERSION,
+        server: o.kind.name(),
+        scenario: &o.scenario,
+        node_timeout_ms: o.node_timeout_ms,
+        seed: o.setup.seed,
+        nodes: &o.nodes,
+        wall_ms: o.wall_ms,
+        events_lost: o.lost,
+        milestones: &o.milestones,
+        error: o.error.as_deref(),
+    };
+    let mut out = serde_json::to_string(&header)
+        .map_err(|e| LiveError::Usage(format!("the trace header did not serialise: {e}")))?;
     out.push('\n');
     for e in &o.events {
         let line = serde_json::to_string(e)
