@@ -4,14 +4,14 @@
 //! after each fault. Dropping a [`Cluster`] stops the poller, kills every
 //! node by pid, then closes the tap.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use super::error::LiveError;
 use super::observe::{Event, Recorder};
-use super::procs::{free_port, Kind, NodeProc, NodeSpec};
+use super::procs::{free_ports, Kind, NodeProc, NodeSpec};
 use super::resp;
 use super::snapshot::{self, Poller, Snapshot};
 use super::tap::Tap;
@@ -26,9 +26,7 @@ pub struct Cluster {
     pub nodes: Vec<NodeProc>,
     pub tap: Tap,
     pub rec: Recorder,
-    pub kind: Kind,
     pub node_timeout_ms: u64,
-    pub root: PathBuf,
 }
 
 impl Cluster {
@@ -44,19 +42,15 @@ impl Cluster {
             return Err(LiveError::Usage(format!("{n} nodes: between 1 and 64")));
         }
         let rec = Recorder::new(n);
-        let mut ports = Vec::new();
-        for _ in 0..n {
-            ports.push((free_port()?, free_port()?));
-        }
+        let free = free_ports(2 * n)?;
+        let ports: Vec<(u16, u16)> = free.chunks(2).map(|p| (p[0], p[1])).collect();
         let tap = Tap::start(ports.iter().map(|p| p.1).collect(), rec.clone())?;
         let mut c = Cluster {
             poller: None,
             nodes: Vec::new(),
             tap,
             rec,
-            kind,
             node_timeout_ms,
-            root: root.to_path_buf(),
         };
         for (i, (port, bus_port)) in ports.into_iter().enumerate() {
             let spec = NodeSpec {
@@ -70,8 +64,14 @@ impl Cluster {
             let p = NodeProc::start(spec)?;
             c.process_event(i, "start", p.pid());
             c.nodes.push(p);
-            let id = c.cmd(i, &["CLUSTER", "MYID"])?;
-            c.rec.set_id(i, id.trim().to_string());
+            let id = c.cmd(i, &["CLUSTER", "MYID"])?.trim().to_string();
+            if c.ids().contains(&id) {
+                return Err(LiveError::Node {
+                    node: i,
+                    problem: format!("its port is served by another node ({id})"),
+                });
+            }
+            c.rec.set_id(i, id);
         }
         let client_ports = c.nodes.iter().map(|p| p.spec.port).collect();
         c.poller = Some(Poller::start(client_ports, c.rec.clone()));

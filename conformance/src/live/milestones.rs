@@ -23,6 +23,16 @@ impl Milestone {
     }
 }
 
+impl Milestone {
+    /// For a frame that must not appear: seen (at time 0) when it did not.
+    pub fn absent(self) -> Milestone {
+        Milestone {
+            name: self.name,
+            t_us: if self.t_us.is_none() { Some(0) } else { None },
+        }
+    }
+}
+
 /// Whether every milestone was seen.
 pub fn all_seen(ms: &[Milestone]) -> bool {
     ms.iter().all(|m| m.t_us.is_some())
@@ -81,31 +91,8 @@ pub fn slots_claimed(events: &[Event], i: usize, before: u64) -> Vec<[u16; 2]> {
         .unwrap_or_default()
 }
 
-/// The time of the first process event `action` on node `i`.
-pub fn process_time(events: &[Event], i: usize, action: &str) -> Option<u64> {
-    events.iter().find_map(|e| match e {
-        Event::Process {
-            t_us,
-            node,
-            action: a,
-            ..
-        } if *node == i && *a == action => Some(*t_us),
-        _ => None,
-    })
-}
-
-/// The time of the first fault `verb`.
-pub fn fault_time(events: &[Event], verb: &str) -> Option<u64> {
-    events.iter().find_map(|e| match e {
-        Event::Fault { t_us, verb: v, .. } if v == verb => Some(*t_us),
-        _ => None,
-    })
-}
-
 /// An automatic failover of `old` by `new` after `after`: the FAIL broadcast,
-/// the AUTH_REQUEST of the winning epoch, AUTH_ACKs from a majority of the
-/// `masters`, then a PING/PONG from `new` as a master with `old`'s slots and
-/// that epoch as its configEpoch. Returns the milestones and the epoch.
+/// then the [`election`]. Returns the milestones and the winning epoch.
 pub fn failover(
     events: &[Event],
     old: usize,
@@ -113,47 +100,101 @@ pub fn failover(
     masters: usize,
     after: u64,
 ) -> (Vec<Milestone>, Option<u64>) {
-    let slots = slots_claimed(events, old, after);
-    let claim = first(events, after, |f| {
-        f.from == Some(new)
-            && matches!(f.msg_type, "PING" | "PONG")
-            && has(&f.header.flags, "master")
-            && !slots.is_empty()
-            && f.header.slots == slots
-    });
-    let epoch = claim.as_ref().map(|f| f.header.config_epoch);
     let fail = first(events, after, |f| {
         f.msg_type == "FAIL" && matches!(f.body, BodyObs::Fail { node, .. } if *node == Some(old))
     });
     let t_fail = fail.as_ref().map(|f| f.t_us);
-    let req = t_fail.and_then(|t| {
+    let won = Election {
+        old,
+        new,
+        masters,
+        forceack: false,
+    };
+    let (mut m, epoch) = election(events, &won, slots_claimed(events, old, after), t_fail);
+    m.insert(
+        0,
+        Milestone::at(format!("FAIL about node {old} broadcast"), t_fail),
+    );
+    (m, epoch)
+}
+
+/// Who an election is between.
+pub struct Election {
+    pub old: usize,
+    pub new: usize,
+    /// Masters with slots before the election (the quorum is half + 1).
+    pub masters: usize,
+    /// The request must carry FORCEACK (a manual failover).
+    pub forceack: bool,
+}
+
+/// An election won by `e.new` after `after` (None: not yet possible): the
+/// AUTH_REQUEST of the winning epoch, AUTH_ACKs from a majority of the
+/// masters, then a PING/PONG from `new` as a master with `slots` (`old`'s)
+/// and that epoch as its configEpoch.
+pub fn election(
+    events: &[Event],
+    e: &Election,
+    slots: Vec<[u16; 2]>,
+    after: Option<u64>,
+) -> (Vec<Milestone>, Option<u64>) {
+    let (old, new) = (e.old, e.new);
+    let claim = after.and_then(|t| first(events, t, |f| claims(f, new, &slots)));
+    let epoch = claim.as_ref().map(|f| f.header.config_epoch);
+    let req = after.and_then(|t| {
         first(events, t, |f| {
             f.from == Some(new)
                 && f.msg_type == "AUTH_REQUEST"
                 && Some(f.header.current_epoch) == epoch
+                && (!e.forceack || has(&f.header.mflags, "forceack"))
         })
     });
     let t_req = req.as_ref().map(|f| f.t_us);
-    let t_quorum = t_req.and_then(|t| ack_quorum(events, new, epoch, masters / 2 + 1, t));
+    let t_quorum = t_req.and_then(|t| ack_quorum(events, new, epoch, e.masters / 2 + 1, t));
     let t_claim = claim
         .filter(|c| t_quorum.is_some_and(|q| c.t_us > q))
         .map(|c| c.t_us);
-    let e = epoch.map_or("?".to_string(), |e| e.to_string());
+    let ep = epoch.map_or("?".to_string(), |e| e.to_string());
+    let force = if e.forceack { " with FORCEACK" } else { "" };
     (
         vec![
-            Milestone::at(format!("FAIL about node {old} broadcast"), t_fail),
-            Milestone::at(format!("AUTH_REQUEST from node {new} in epoch {e}"), t_req),
             Milestone::at(
-                format!("AUTH_ACKs to node {new} from a majority of {masters} masters"),
+                format!("AUTH_REQUEST{force} from node {new} in epoch {ep}"),
+                t_req,
+            ),
+            Milestone::at(
+                format!(
+                    "AUTH_ACKs to node {new} from a majority of {} masters",
+                    e.masters
+                ),
                 t_quorum,
             ),
             Milestone::at(
-                format!("node {new} claims node {old}'s slots {slots:?} with configEpoch {e}"),
+                format!("node {new} claims node {old}'s slots {slots:?} with configEpoch {ep}"),
                 t_claim,
             ),
         ],
         epoch,
     )
+}
+
+/// A PING or PONG from `new` as a master claiming exactly `slots`.
+pub fn claims(f: &F, new: usize, slots: &[[u16; 2]]) -> bool {
+    f.from == Some(new)
+        && matches!(f.msg_type, "PING" | "PONG")
+        && has(&f.header.flags, "master")
+        && !slots.is_empty()
+        && f.header.slots == slots
+}
+
+/// The first frame after `after` that `p` accepts, as a milestone.
+pub fn first_frame(
+    events: &[Event],
+    name: String,
+    after: u64,
+    p: impl FnMut(&F) -> bool,
+) -> Milestone {
+    Milestone::at(name, first(events, after, p).map(|f| f.t_us))
 }
 
 /// When the `quorum`-th distinct master granted its vote to `to` in `epoch`.

@@ -14,11 +14,13 @@
 pub mod cluster;
 pub mod error;
 pub mod form;
+pub mod manual;
 pub mod milestones;
 pub mod observe;
 pub mod output;
 pub mod procs;
 pub mod pump;
+pub mod random;
 pub mod record;
 pub mod resp;
 pub mod rules;

@@ -153,6 +153,7 @@ pub enum Event {
 
 impl Event {
     /// The event's time, microseconds since the run started.
+    #[cfg(test)]
     pub fn t_us(&self) -> u64 {
         match self {
             Event::Frame { t_us, .. }

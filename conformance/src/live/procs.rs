@@ -78,13 +78,22 @@ pub struct NodeProc {
     pub starts: u32,
 }
 
-/// A port the OS says is free now on 127.0.0.1.
-pub fn free_port() -> Result<u16, LiveError> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| LiveError::io("bind 127.0.0.1:0", e))?;
-    let addr = l
-        .local_addr()
-        .map_err(|e| LiveError::io("read a listener's address", e))?;
-    Ok(addr.port())
+/// `k` distinct ports the OS says are free now on 127.0.0.1. All are held
+/// until all are chosen, so the OS cannot hand out one port twice.
+pub fn free_ports(k: usize) -> Result<Vec<u16>, LiveError> {
+    let mut held = Vec::with_capacity(k);
+    for _ in 0..k {
+        let l =
+            TcpListener::bind("127.0.0.1:0").map_err(|e| LiveError::io("bind 127.0.0.1:0", e))?;
+        held.push(l);
+    }
+    held.iter()
+        .map(|l| {
+            l.local_addr()
+                .map(|a| a.port())
+                .map_err(|e| LiveError::io("read a listener's address", e))
+        })
+        .collect()
 }
 
 /// Fails when redis-server and redis-cli 7.0 are not on PATH, so live runs
@@ -216,7 +225,11 @@ impl NodeProc {
                     problem: format!("exited at start ({status}); log: {}", self.log_tail(20)),
                 });
             }
-            if resp::text(self.spec.port, &["PING"]).is_ok_and(|t| t == "PONG") {
+            // A PONG from a process that has exited came from someone else
+            // on the port: that is checked on the next round.
+            let pong = resp::text(self.spec.port, &["PING"]).is_ok_and(|t| t == "PONG");
+            let alive = matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)));
+            if pong && alive {
                 return Ok(());
             }
             sleep(Duration::from_millis(50));

@@ -343,7 +343,7 @@ fn next_frame(dir: usize, c: &Conn, s: &Shared) -> Next {
         }
         let now = Instant::now();
         let wait = match q.frames.front() {
-            Some(p) if p.held_by.is_none() && p.not_before.map_or(true, |t| t <= now) => {
+            Some(p) if p.held_by.is_none() && p.not_before.is_none_or(|t| t <= now) => {
                 let Some(p) = q.frames.pop_front() else {
                     return Next::Stop;
                 };

@@ -20,11 +20,6 @@ impl Nodes {
         Nodes(1u64 << (i % 64))
     }
 
-    /// The nodes in `list`.
-    pub fn of(list: &[usize]) -> Nodes {
-        Nodes(list.iter().fold(0, |m, i| m | (1u64 << (i % 64))))
-    }
-
     /// Every node of `n` not in `self`.
     pub fn complement(self, n: usize) -> Nodes {
         let all = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
@@ -139,7 +134,7 @@ mod tests {
         assert_eq!(r.verdict(None, Some(2), None), Verdict::Forward);
         r.add(Rule {
             from: Nodes::ALL,
-            to: Nodes::of(&[2]),
+            to: Nodes::one(2),
             types: vec![MessageType::FailoverAuthAck],
             action: Action::Drop,
         });
@@ -151,6 +146,6 @@ mod tests {
         );
         assert!(r.remove(hold));
         assert_eq!(r.verdict(Some(1), Some(2), None), Verdict::Forward);
-        assert_eq!(Nodes::of(&[0]).complement(3), Nodes::of(&[1, 2]));
+        assert_eq!(Nodes::one(0).complement(3), Nodes(0b110));
     }
 }

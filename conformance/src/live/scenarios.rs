@@ -59,12 +59,9 @@ pub fn run(name: &str, c: &mut Cluster, setup: &Setup) -> Result<Vec<Milestone>,
         "contested-3m2r" => contested(c),
         "pause" => pause(c),
         "partition" => partition(c),
-        "manual-failover" | "lost-votes" | "random" => {
-            let _ = setup;
-            Err(LiveError::Usage(format!(
-                "scenario {name} is not implemented yet"
-            )))
-        }
+        "manual-failover" => super::manual::manual_failover(c),
+        "lost-votes" => super::manual::lost_votes(c),
+        "random" => super::random::random(c, setup),
         other => Err(LiveError::Usage(format!("unknown scenario {other:?}"))),
     }
 }
@@ -157,7 +154,7 @@ pub fn wait_promoted(
 }
 
 /// Whether the frames show `new` claiming `old`'s slots after `after`.
-fn claimed(
+pub fn claimed(
     e: &[super::observe::Event],
     old: usize,
     new: usize,

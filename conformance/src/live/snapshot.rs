@@ -141,11 +141,6 @@ impl Poller {
     pub fn record_all(&self) {
         poll_all(&self.ports, &self.rec, &self.last, true);
     }
-
-    /// The last snapshot of node `i`.
-    pub fn last(&self, i: usize) -> Option<Snapshot> {
-        self.last.lock().ok()?.get(i).cloned().flatten()
-    }
 }
 
 fn poll_all(ports: &[u16], rec: &Recorder, last: &Mutex<Vec<Option<Snapshot>>>, force: bool) {

@@ -192,11 +192,6 @@ impl Tap {
             Err(_) => Vec::new(),
         }
     }
-
-    /// Connections open now.
-    pub fn open_connections(&self) -> usize {
-        self.connections().len()
-    }
 }
 
 impl Drop for Tap {

@@ -218,6 +218,10 @@ fn scenario(kind: Kind, name: &str) -> super::Outcome {
             kept.display()
         );
     }
+    assert!(
+        o.events.windows(2).all(|w| w[0].t_us() <= w[1].t_us()),
+        "events are in time order"
+    );
     let raw = o
         .events
         .iter()
@@ -264,4 +268,13 @@ both_kinds! {
         assert!(frames(&o.events).any(|f| f.fate == Fate::Dropped));
     };
     contested_redis, contested_clusterbus, "contested-3m2r", |_o: &super::Outcome| {};
+    manual_redis, manual_clusterbus, "manual-failover", |o: &super::Outcome| {
+        assert_eq!(count(o, "MFSTART"), 1, "only the plain FAILOVER sends MFSTART");
+    };
+    random_redis, random_clusterbus, "random", |o: &super::Outcome| {
+        assert_eq!(o.milestones.len(), super::random::FAULTS);
+    };
+    lost_votes_redis, lost_votes_clusterbus, "lost-votes", |o: &super::Outcome| {
+        assert!(frames(&o.events).any(|f| f.msg_type == "AUTH_ACK" && f.fate == Fate::Dropped));
+    };
 }
