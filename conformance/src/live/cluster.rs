@@ -38,6 +38,18 @@ impl Cluster {
         node_timeout_ms: u64,
         root: &Path,
     ) -> Result<Cluster, LiveError> {
+        Cluster::start_with(kind, n, node_timeout_ms, root, true)
+    }
+
+    /// As [`Cluster::start`]; with `tapped` false every node announces its
+    /// real bus port, so the tap sees nothing (to measure what it costs).
+    pub fn start_with(
+        kind: Kind,
+        n: usize,
+        node_timeout_ms: u64,
+        root: &Path,
+        tapped: bool,
+    ) -> Result<Cluster, LiveError> {
         if n == 0 || n > 64 {
             return Err(LiveError::Usage(format!("{n} nodes: between 1 and 64")));
         }
@@ -58,7 +70,7 @@ impl Cluster {
                 dir: root.join(format!("node-{i}")),
                 port,
                 bus_port,
-                tap_port: c.tap.port(i),
+                tap_port: if tapped { c.tap.port(i) } else { bus_port },
                 node_timeout_ms,
             };
             let p = NodeProc::start(spec)?;

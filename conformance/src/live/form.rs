@@ -49,7 +49,8 @@ pub fn form(c: &Cluster, masters: usize, replica_of: &[usize]) -> Result<(), Liv
         )?;
         c.cmd(i, &["CLUSTER", "SET-CONFIG-EPOCH", &(i + 1).to_string()])?;
     }
-    let (p0, t0) = (c.port(0)?.to_string(), c.tap.port(0).to_string());
+    let announced = c.nodes.first().map_or(0, |p| p.spec.tap_port);
+    let (p0, t0) = (c.port(0)?.to_string(), announced.to_string());
     for i in 1..n {
         c.cmd(i, &["CLUSTER", "MEET", "127.0.0.1", &p0, &t0])?;
     }

@@ -12,6 +12,7 @@
 //! - [`output`]: the `clusterbus-observed` trace, its diagram and summary.
 
 pub mod cluster;
+pub mod cost;
 pub mod error;
 pub mod form;
 pub mod manual;

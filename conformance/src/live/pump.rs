@@ -331,6 +331,10 @@ fn writer(dir: usize, c: &Conn, s: &Shared) {
     }
 }
 
+fn free_to_go(p: &Pending, now: Instant) -> bool {
+    p.held_by.is_none() && p.not_before.is_none_or(|t| t <= now)
+}
+
 /// Waits for the head of the queue to be free to go (not held, not early).
 fn next_frame(dir: usize, c: &Conn, s: &Shared) -> Next {
     let d = &c.dirs[dir];
@@ -343,12 +347,19 @@ fn next_frame(dir: usize, c: &Conn, s: &Shared) -> Next {
         }
         let now = Instant::now();
         let wait = match q.frames.front() {
-            Some(p) if p.held_by.is_none() && p.not_before.is_none_or(|t| t <= now) => {
-                let Some(p) = q.frames.pop_front() else {
-                    return Next::Stop;
-                };
+            Some(p) if free_to_go(p, now) => {
+                // Everything free to go at the head leaves in one write.
+                let mut bytes = Vec::new();
+                while q.frames.front().is_some_and(|p| free_to_go(p, now))
+                    && bytes.len() < READ_CHUNK
+                {
+                    match q.frames.pop_front() {
+                        Some(p) => bytes.extend_from_slice(&p.bytes),
+                        None => break,
+                    }
+                }
                 d.cv.notify_all();
-                return Next::Write(p.bytes);
+                return Next::Write(bytes);
             }
             Some(p) => p
                 .not_before

@@ -14,6 +14,15 @@ use super::{milestones, output};
 pub enum LiveCommand {
     /// Run a scenario on real processes behind the tap; write the observed trace.
     Record(RecordArgs),
+    /// Measure what the tap costs: throughput, added latency, failover time.
+    Cost {
+        /// Failover trials with and without the tap.
+        #[arg(long, default_value_t = 5)]
+        trials: usize,
+        /// cluster-node-timeout for the failover trials, ms.
+        #[arg(long, default_value_t = 1000)]
+        node_timeout: u64,
+    },
 }
 
 /// Options of `live record`.
@@ -47,7 +56,13 @@ pub struct RecordArgs {
 /// Runs the command; `Ok(false)` when the scenario did not reach its end
 /// or a milestone is missing from the frames.
 pub fn run(cmd: &LiveCommand) -> Result<bool, String> {
-    let LiveCommand::Record(a) = cmd;
+    let a = match cmd {
+        LiveCommand::Record(a) => a,
+        LiveCommand::Cost {
+            trials,
+            node_timeout,
+        } => return cost(*trials, *node_timeout),
+    };
     let kind = Kind::parse(&a.server).map_err(|e| e.to_string())?;
     if !NAMES.contains(&a.scenario.as_str()) {
         return Err(format!(
@@ -77,4 +92,13 @@ pub fn run(cmd: &LiveCommand) -> Result<bool, String> {
         dir.display()
     );
     Ok(o.error.is_none() && milestones::all_seen(&o.milestones))
+}
+
+fn cost(trials: usize, node_timeout: u64) -> Result<bool, String> {
+    super::procs::require_redis_tools().map_err(|e| e.to_string())?;
+    let dir = tempfile::tempdir().map_err(|e| format!("a temporary directory: {e}"))?;
+    let report =
+        super::cost::report(trials, node_timeout, dir.path()).map_err(|e| e.to_string())?;
+    print!("{report}");
+    Ok(true)
 }

@@ -1,5 +1,5 @@
 //! The tap's verbs as data: a rule matches frames by sender, receiver and
-//! type, and drops, holds or delays them. The tap asks [`Rules::fate`] for
+//! type, and drops, holds or delays them. The tap asks [`Rules::verdict`] for
 //! every frame it reads, so a rule added now applies to the next frame on
 //! every connection, old or new.
 
