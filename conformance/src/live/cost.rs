@@ -21,6 +21,27 @@ use super::procs::Kind;
 use super::scenarios::{failover_limit, own_slots};
 use super::tap::Tap;
 
+/// The header of a master `sender` (its id is that byte 40 times) claiming
+/// `slots`, with fixed epochs and ports: for synthetic frames.
+pub fn master_header(sender: u8, myslots: SlotBitmap) -> Header {
+    Header {
+        port: 7000,
+        current_epoch: 4,
+        config_epoch: 1,
+        offset: 0,
+        sender: [sender; NODE_NAME_LEN],
+        myslots,
+        slaveof: [0; NODE_NAME_LEN],
+        myip: [0; 46],
+        notused1: [0; 30],
+        pport: 0,
+        cport: 17000,
+        flags: 1,
+        state: 0,
+        mflags: [0; 3],
+    }
+}
+
 /// A PING as a 4-node cluster sends it: the header and 3 gossip entries.
 pub fn sample_ping() -> Vec<u8> {
     let mut slots = SlotBitmap::empty();
@@ -36,22 +57,7 @@ pub fn sample_ping() -> Vec<u8> {
         pport: 0,
         notused1: 0,
     };
-    let header = Header {
-        port: 7000,
-        current_epoch: 4,
-        config_epoch: 1,
-        offset: 0,
-        sender: [b'b'; NODE_NAME_LEN],
-        myslots: slots,
-        slaveof: [0; NODE_NAME_LEN],
-        myip: [0; 46],
-        notused1: [0; 30],
-        pport: 0,
-        cport: 17000,
-        flags: 1,
-        state: 0,
-        mflags: [0; 3],
-    };
+    let header = master_header(b'b', slots);
     let body = Body::Ping {
         gossip: vec![entry; 3],
         extensions: vec![],

@@ -9,7 +9,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use clusterbus_node::codec::{encode, Body, Header, Message, SlotBitmap, NODE_NAME_LEN};
+use clusterbus_node::codec::{encode, Body, Message, SlotBitmap, NODE_NAME_LEN};
 
 use super::milestones::{all_seen, frames};
 use super::observe::{Event, Fate, Recorder};
@@ -32,22 +32,7 @@ fn id(c: u8) -> [u8; NODE_NAME_LEN] {
 fn frame(sender: u8, body: Body) -> Vec<u8> {
     let mut slots = SlotBitmap::empty();
     slots.insert(7);
-    let header = Header {
-        port: 7000,
-        current_epoch: 3,
-        config_epoch: 2,
-        offset: 99,
-        sender: id(sender),
-        myslots: slots,
-        slaveof: [0; NODE_NAME_LEN],
-        myip: [0; 46],
-        notused1: [0; 30],
-        pport: 0,
-        cport: 17000,
-        flags: 1,
-        state: 0,
-        mflags: [0; 3],
-    };
+    let header = super::cost::master_header(sender, slots);
     encode(&Message { header, body })
 }
 
