@@ -119,6 +119,47 @@ fn body_label(b: &BodyObs) -> String {
     }
 }
 
+/// A row to draw: lane, label, shape, highlighted.
+type Row = (usize, String, StepKind, bool);
+
+/// The row of one frame, or None for a PING/PONG that repeats its sender's
+/// last header (`last` remembers each sender's).
+fn frame_row(e: &Event, last: &mut BTreeMap<usize, String>) -> Option<Row> {
+    let Event::Frame {
+        from: Some(f),
+        to: Some(t),
+        msg_type,
+        fate,
+        header,
+        body,
+        ..
+    } = e
+    else {
+        return None;
+    };
+    let h = short_header(header);
+    let routine = matches!(*msg_type, "PING" | "PONG")
+        && last.get(f) == Some(&h)
+        && body_label(body).is_empty();
+    last.insert(*f, h.clone());
+    if routine {
+        return None;
+    }
+    let kind = match fate {
+        Fate::Dropped => StepKind::Lost {
+            from_lane: *f,
+            to_lane: *t,
+        },
+        _ => StepKind::Receive {
+            from_lane: *f,
+            sent_at_step: None,
+        },
+    };
+    let held = if *fate == Fate::Held { " (held)" } else { "" };
+    let label = format!("{msg_type} {h}{}{held}", body_label(body));
+    Some((*t, label, kind, false))
+}
+
 /// The diagram: every frame but the PINGs and PONGs that repeat the
 /// sender's previous header, and every process event and fault.
 pub fn diagram(o: &Outcome) -> Diagram {
@@ -131,42 +172,8 @@ pub fn diagram(o: &Outcome) -> Diagram {
     let mut last_header: BTreeMap<usize, String> = BTreeMap::new();
     let mut omitted = 0usize;
     for e in &o.events {
-        let step = match e {
-            Event::Frame {
-                from: Some(f),
-                to: Some(t),
-                msg_type,
-                fate,
-                header,
-                body,
-                ..
-            } => {
-                let h = short_header(header);
-                let routine = matches!(*msg_type, "PING" | "PONG")
-                    && last_header.get(f) == Some(&h)
-                    && body_label(body).is_empty();
-                last_header.insert(*f, h.clone());
-                if routine {
-                    continue;
-                }
-                let kind = match fate {
-                    Fate::Dropped => StepKind::Lost {
-                        from_lane: *f,
-                        to_lane: *t,
-                    },
-                    _ => StepKind::Receive {
-                        from_lane: *f,
-                        sent_at_step: None,
-                    },
-                };
-                let held = if *fate == Fate::Held { " (held)" } else { "" };
-                Some((
-                    *t,
-                    format!("{msg_type} {h}{}{held}", body_label(body)),
-                    kind,
-                    false,
-                ))
-            }
+        let row = match e {
+            Event::Frame { .. } => frame_row(e, &mut last_header),
             Event::Process { node, action, .. } => {
                 Some((*node, format!("process: {action}"), StepKind::Local, true))
             }
@@ -175,7 +182,7 @@ pub fn diagram(o: &Outcome) -> Diagram {
             }
             _ => None,
         };
-        let Some((lane, label, kind, highlight)) = step else {
+        let Some((lane, label, kind, highlight)) = row else {
             continue;
         };
         if steps.len() >= MAX_ROWS {
@@ -191,15 +198,14 @@ pub fn diagram(o: &Outcome) -> Diagram {
             highlight,
         });
     }
+    let more = match omitted {
+        0 => String::new(),
+        n => format!(" ({n} rows beyond {MAX_ROWS} not drawn)"),
+    };
     let title = format!(
-        "{} on {}: frames that change a header, every other type, faults{}",
+        "{} on {}: frames that change a header, every other type, faults{more}",
         o.scenario,
         o.kind.name(),
-        if omitted > 0 {
-            format!(" ({omitted} rows beyond {MAX_ROWS} not drawn)")
-        } else {
-            String::new()
-        }
     );
     Diagram {
         title,
@@ -208,17 +214,8 @@ pub fn diagram(o: &Outcome) -> Diagram {
     }
 }
 
-/// The summary printed after a run.
-pub fn summary(o: &Outcome) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{} on {}: {} ms, {} events",
-        o.scenario,
-        o.kind.name(),
-        o.wall_ms,
-        o.events.len()
-    );
+/// Frames per type (with how many were dropped), and undecodable ones.
+fn frame_counts(o: &Outcome) -> String {
     let mut by_type: BTreeMap<&str, [usize; 2]> = BTreeMap::new();
     for f in frames(&o.events) {
         let e = by_type.entry(f.msg_type).or_default();
@@ -231,15 +228,16 @@ pub fn summary(o: &Outcome) -> String {
         .count();
     let list: Vec<String> = by_type
         .iter()
-        .map(|(t, [fwd, drop])| {
-            if *drop > 0 {
-                format!("{t} {fwd} (+{drop} dropped)")
-            } else {
-                format!("{t} {fwd}")
-            }
+        .map(|(t, [fwd, drop])| match drop {
+            0 => format!("{t} {fwd}"),
+            _ => format!("{t} {fwd} (+{drop} dropped)"),
         })
         .collect();
-    let _ = writeln!(s, "frames: {}; undecodable: {raw}", list.join(", "));
+    format!("frames: {}; undecodable: {raw}", list.join(", "))
+}
+
+/// The faults injected, in order.
+fn fault_list(o: &Outcome) -> String {
     let faults: Vec<String> = o
         .events
         .iter()
@@ -251,15 +249,24 @@ pub fn summary(o: &Outcome) -> String {
             _ => None,
         })
         .collect();
+    match faults.is_empty() {
+        true => "faults: none".into(),
+        false => format!("faults: {}", faults.join(", ")),
+    }
+}
+
+/// The summary printed after a run.
+pub fn summary(o: &Outcome) -> String {
+    let mut s = String::new();
+    let (name, kind) = (&o.scenario, o.kind.name());
     let _ = writeln!(
         s,
-        "faults: {}",
-        if faults.is_empty() {
-            "none".into()
-        } else {
-            faults.join(", ")
-        }
+        "{name} on {kind}: {} ms, {} events",
+        o.wall_ms,
+        o.events.len()
     );
+    let _ = writeln!(s, "{}", frame_counts(o));
+    let _ = writeln!(s, "{}", fault_list(o));
     for m in &o.milestones {
         let t = m.t_us.map_or("NOT SEEN".to_string(), |t| {
             format!("{:.3} s", t as f64 / 1e6)
@@ -267,18 +274,16 @@ pub fn summary(o: &Outcome) -> String {
         let _ = writeln!(s, "milestone: {} — {t}", m.name);
     }
     for (i, v) in o.final_views.iter().enumerate() {
-        let line = v.as_ref().and_then(|v| v.myself().map(|me| (v, me)));
-        let _ = match line {
+        let _ = match v.as_ref().and_then(|v| v.myself().map(|me| (v, me))) {
             Some((v, me)) => writeln!(
                 s,
                 "n{i}: {} currentEpoch {} configEpoch {} slots {}",
                 v.role,
                 v.current_epoch,
                 me.config_epoch,
-                if me.slots.is_empty() {
-                    "-".into()
-                } else {
-                    me.slots.join(" ")
+                match me.slots.is_empty() {
+                    true => "-".into(),
+                    false => me.slots.join(" "),
                 }
             ),
             None => writeln!(s, "n{i}: down"),
