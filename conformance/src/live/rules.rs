@@ -8,8 +8,19 @@ use std::time::Duration;
 use clusterbus_node::codec::MessageType;
 
 /// A set of node indices (at most 64 nodes), or every node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Nodes(pub u64);
+
+/// As traces show it: `all`, or the indices (`[0]`, `[1, 2, 3]`).
+impl std::fmt::Debug for Nodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if *self == Nodes::ALL {
+            return f.write_str("all");
+        }
+        let list: Vec<usize> = (0..64).filter(|i| self.0 & (1u64 << i) != 0).collect();
+        write!(f, "{list:?}")
+    }
+}
 
 impl Nodes {
     /// Every node, and frames whose end is not yet known.
@@ -147,5 +158,6 @@ mod tests {
         assert!(r.remove(hold));
         assert_eq!(r.verdict(Some(1), Some(2), None), Verdict::Forward);
         assert_eq!(Nodes::one(0).complement(3), Nodes(0b110));
+        assert_eq!(format!("{:?} {:?}", Nodes(0b110), Nodes::ALL), "[1, 2] all");
     }
 }
