@@ -134,6 +134,9 @@ impl Cluster {
     /// SIGSTOP node `i`.
     pub fn stop(&mut self, i: usize) -> Result<(), LiveError> {
         self.node(i)?.stop()?;
+        if let Some(p) = &self.poller {
+            p.skip(i, true);
+        }
         let pid = self.node(i)?.pid();
         self.process_event(i, "stop", pid);
         self.after_fault();
@@ -143,6 +146,9 @@ impl Cluster {
     /// SIGCONT node `i`.
     pub fn cont(&mut self, i: usize) -> Result<(), LiveError> {
         self.node(i)?.cont()?;
+        if let Some(p) = &self.poller {
+            p.skip(i, false);
+        }
         let pid = self.node(i)?.pid();
         self.process_event(i, "cont", pid);
         self.after_fault();

@@ -46,6 +46,16 @@ fn manual(c: &mut Cluster, old: usize, new: usize, option: Option<&str>) -> Resu
     })?;
     c.snapshot_all();
     wait_replica_of(c, old, new, t)?;
+    // A manual failover started before the voters have heard that `old` is
+    // a replica now is refused ("it is a master node") and retried 2 x the
+    // auth timeout later: wait until every node has heard.
+    let what = format!("every node to see node {old} as a replica of node {new}");
+    c.wait_until(&what, failover_limit(c), |c| {
+        (0..c.len()).all(|j| {
+            c.view(j)
+                .is_some_and(|v| super::form::replica_in(&v, &ids[old], &ids[new]))
+        })
+    })?;
     Ok(t)
 }
 

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 /// Most events one run keeps; beyond this they are counted, not stored, so
 /// a runaway run cannot eat the machine's memory.
-pub const MAX_EVENTS: usize = 2_000_000;
+pub const MAX_EVENTS: usize = 500_000;
 
 /// What happened to a frame at the tap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

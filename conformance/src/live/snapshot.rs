@@ -110,6 +110,9 @@ pub fn take(port: u16) -> Result<Snapshot, String> {
 /// The poller: one thread asking every node in turn.
 pub struct Poller {
     stop: Arc<AtomicBool>,
+    /// Nodes not to ask: a SIGSTOPped node would hold every poll for the
+    /// whole reply timeout, and the other nodes' snapshots would come late.
+    skip: Arc<Vec<AtomicBool>>,
     last: Arc<Mutex<Vec<Option<Snapshot>>>>,
     ports: Vec<u16>,
     rec: Recorder,
@@ -121,15 +124,24 @@ impl Poller {
     pub fn start(ports: Vec<u16>, rec: Recorder) -> Poller {
         let stop = Arc::new(AtomicBool::new(false));
         let last = Arc::new(Mutex::new(vec![None; ports.len()]));
-        let (s, l, p, r) = (stop.clone(), last.clone(), ports.clone(), rec.clone());
+        let skip: Arc<Vec<AtomicBool>> =
+            Arc::new(ports.iter().map(|_| AtomicBool::new(false)).collect());
+        let (s, l, p, r, k) = (
+            stop.clone(),
+            last.clone(),
+            ports.clone(),
+            rec.clone(),
+            skip.clone(),
+        );
         let thread = thread::spawn(move || {
             while !s.load(Ordering::Relaxed) {
-                poll_all(&p, &r, &l, false);
+                poll_all(&p, &r, &l, &k, false);
                 thread::sleep(POLL_INTERVAL);
             }
         });
         Poller {
             stop,
+            skip,
             last,
             ports,
             rec,
@@ -139,12 +151,28 @@ impl Poller {
 
     /// Records a snapshot of every node that answers, changed or not.
     pub fn record_all(&self) {
-        poll_all(&self.ports, &self.rec, &self.last, true);
+        poll_all(&self.ports, &self.rec, &self.last, &self.skip, true);
+    }
+
+    /// Stops (`true`) or resumes asking node `i`.
+    pub fn skip(&self, i: usize, skip: bool) {
+        if let Some(flag) = self.skip.get(i) {
+            flag.store(skip, Ordering::Relaxed);
+        }
     }
 }
 
-fn poll_all(ports: &[u16], rec: &Recorder, last: &Mutex<Vec<Option<Snapshot>>>, force: bool) {
+fn poll_all(
+    ports: &[u16],
+    rec: &Recorder,
+    last: &Mutex<Vec<Option<Snapshot>>>,
+    skip: &[AtomicBool],
+    force: bool,
+) {
     for (i, port) in ports.iter().enumerate() {
+        if skip.get(i).is_some_and(|k| k.load(Ordering::Relaxed)) {
+            continue;
+        }
         let Ok(snap) = take(*port) else { continue };
         let Ok(mut last) = last.lock() else { return };
         let changed = last.get(i).and_then(Option::as_ref) != Some(&snap);

@@ -263,3 +263,27 @@ both_kinds! {
         assert!(frames(&o.events).any(|f| f.msg_type == "AUTH_ACK" && f.fate == Fate::Dropped));
     };
 }
+
+#[test]
+fn a_failing_run_leaves_no_process_behind_even_a_stopped_one() {
+    let _one = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    super::procs::require_redis_tools().expect("redis-server 7.0");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pids = Mutex::new(Vec::new());
+    let run = std::panic::catch_unwind(|| {
+        let mut c = super::cluster::Cluster::start(Kind::Redis, 2, 1000, dir.path())
+            .expect("start 2 nodes");
+        c.stop(1).expect("SIGSTOP node 1");
+        if let Ok(mut p) = pids.lock() {
+            p.extend(c.nodes.iter().filter_map(|n| n.pid()));
+        }
+        panic!("a scenario fails here");
+    });
+    assert!(run.is_err());
+    let pids = pids.into_inner().unwrap_or_default();
+    assert_eq!(pids.len(), 2);
+    for pid in pids {
+        let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
+        assert!(!alive, "process {pid} survived its cluster");
+    }
+}
