@@ -51,7 +51,7 @@ fn tap_between() -> (Tap, Recorder, TcpStream, TcpStream) {
     rec.set_id(1, "b".repeat(40));
     let tap = Tap::start(vec![port, 1], rec.clone()).expect("start the tap");
     let client = TcpStream::connect(("127.0.0.1", tap.port(0))).expect("connect to the tap");
-    let (server, _) = backend.accept().expect("the tap connects on");
+    let server = super::cost::accept_within(&backend, IO_LIMIT).expect("the tap connects on");
     for s in [&client, &server] {
         s.set_read_timeout(Some(IO_LIMIT)).expect("read timeout");
     }
