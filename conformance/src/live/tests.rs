@@ -287,3 +287,18 @@ fn a_failing_run_leaves_no_process_behind_even_a_stopped_one() {
         assert!(!alive, "process {pid} survived its cluster");
     }
 }
+
+#[test]
+fn delayed_frames_arrive_whole_and_in_order() {
+    let (tap, rec, mut client, mut server) = tap_between();
+    tap.delay(Nodes::one(1), Nodes::ALL, Duration::from_millis(100));
+    let sent = [ping(b'b'), frame(b'b', Body::FailoverAuthRequest)].concat();
+    client.write_all(&sent).expect("write to the tap");
+    assert_eq!(read_n(&mut server, sent.len()), sent);
+    let events = rec.events().0;
+    let seen: Vec<(&str, Fate)> = frames(&events).map(|f| (f.msg_type, f.fate)).collect();
+    assert_eq!(
+        seen,
+        vec![("PING", Fate::Delayed), ("AUTH_REQUEST", Fate::Delayed)]
+    );
+}
