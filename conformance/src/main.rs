@@ -1,11 +1,12 @@
 //! `clusterbus`: the project's front door. `check` runs the model checker,
 //! `traces` writes the model's traces, `conform` replays them against the
-//! node core, `explore` serves stateright's Explorer on a configuration.
+//! node core, `live` runs real clusters behind the bus tap, `explore` serves stateright's Explorer on a configuration.
 
 mod check;
 mod conform;
 mod counterexample;
 mod diagram;
+mod live;
 mod replay;
 mod traces;
 
@@ -30,6 +31,11 @@ enum Command {
     Traces(conform::WriteArgs),
     /// Replay the model's traces against the node core and compare after every step.
     Conform(conform::ConformArgs),
+    /// Real clusters behind the bus tap: record what they do.
+    Live {
+        #[command(subcommand)]
+        command: live::record::LiveCommand,
+    },
     /// Serve stateright's Explorer for a configuration.
     Explore {
         #[arg(long, default_value = clusterbus_model::ModelCfg::DEFAULT)]
@@ -45,6 +51,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Traces(args) => conform::write_traces(&args),
         Command::Conform(args) => conform::run(&args),
+        Command::Live { command } => live::record::run(&command),
         Command::Explore { config, addr } => check::explore(&config, &addr),
     };
     match result {

@@ -1,0 +1,304 @@
+//! Live tests. The tap's own tests run it between two sockets of the test
+//! and compare the bytes on both sides; the scenario tests run real
+//! redis-server 7.0 and clusterbus-node clusters, one at a time (they are
+//! timing-sensitive and the machine may have two cores), and assert each
+//! scenario's milestones from the recorded frames.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use clusterbus_node::codec::{encode, Body, Message, SlotBitmap, NODE_NAME_LEN};
+
+use super::milestones::{all_seen, frames};
+use super::observe::{Event, Fate, Recorder};
+use super::procs::Kind;
+use super::rules::Nodes;
+use super::scenarios::Setup;
+use super::tap::Tap;
+use clusterbus_node::codec::MessageType;
+
+/// One live cluster at a time.
+static ONE_CLUSTER: Mutex<()> = Mutex::new(());
+/// The node timeout of the scenario tests, ms.
+const NODE_TIMEOUT_MS: u64 = 1000;
+const IO_LIMIT: Duration = Duration::from_secs(10);
+
+fn id(c: u8) -> [u8; NODE_NAME_LEN] {
+    [c; NODE_NAME_LEN]
+}
+
+fn frame(sender: u8, body: Body) -> Vec<u8> {
+    let mut slots = SlotBitmap::empty();
+    slots.insert(7);
+    let header = super::cost::master_header(sender, slots);
+    encode(&Message { header, body })
+}
+
+fn ping(sender: u8) -> Vec<u8> {
+    let (gossip, extensions) = (vec![], vec![]);
+    frame(sender, Body::Ping { gossip, extensions })
+}
+
+/// A tap for nodes `a` (index 0, behind a listener of the test) and `b`
+/// (index 1), and the connection b -> tap -> listener.
+fn tap_between() -> (Tap, Recorder, TcpStream, TcpStream) {
+    let backend = TcpListener::bind("127.0.0.1:0").expect("bind a test listener");
+    let port = backend.local_addr().expect("listener address").port();
+    let rec = Recorder::new(2);
+    rec.set_id(0, "a".repeat(40));
+    rec.set_id(1, "b".repeat(40));
+    let tap = Tap::start(vec![port, 1], rec.clone()).expect("start the tap");
+    let client = TcpStream::connect(("127.0.0.1", tap.port(0))).expect("connect to the tap");
+    let server = super::cost::accept_within(&backend, IO_LIMIT).expect("the tap connects on");
+    for s in [&client, &server] {
+        s.set_read_timeout(Some(IO_LIMIT)).expect("read timeout");
+    }
+    (tap, rec, client, server)
+}
+
+fn read_n(s: &mut TcpStream, n: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; n];
+    s.read_exact(&mut buf).expect("read what the tap forwarded");
+    buf
+}
+
+/// Nothing more arrives within `wait` (a bounded check of an absence).
+fn assert_quiet(s: &mut TcpStream, wait: Duration) {
+    s.set_read_timeout(Some(wait)).expect("read timeout");
+    let mut b = [0u8; 1];
+    match s.read(&mut b) {
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+        other => panic!("expected nothing from the tap, got {other:?}"),
+    }
+    s.set_read_timeout(Some(IO_LIMIT)).expect("read timeout");
+}
+
+#[test]
+fn tap_forwards_byte_exact_both_ways_and_records_what_it_cannot_decode() {
+    let (_tap, rec, mut client, mut server) = tap_between();
+    let mut unknown_type = ping(b'b');
+    unknown_type[12..14].copy_from_slice(&99u16.to_be_bytes());
+    let fail = frame(b'b', Body::Fail { nodename: id(b'a') });
+    let mut sent = [ping(b'b'), unknown_type, fail].concat();
+    sent.extend_from_slice(b"not a frame at all");
+    client.write_all(&sent).expect("write to the tap");
+    assert_eq!(
+        read_n(&mut server, sent.len()),
+        sent,
+        "peer -> node bytes changed"
+    );
+    let mut back = frame(
+        b'a',
+        Body::Pong {
+            gossip: vec![],
+            extensions: vec![],
+        },
+    );
+    back.extend_from_slice(&[0xff; 300]);
+    server.write_all(&back).expect("write back through the tap");
+    assert_eq!(
+        read_n(&mut client, back.len()),
+        back,
+        "node -> peer bytes changed"
+    );
+    drop((client, server));
+    let (events, _) = rec.events();
+    let decoded: Vec<(&str, Option<usize>, Option<usize>)> = frames(&events)
+        .map(|f| (f.msg_type, f.from, f.to))
+        .collect();
+    assert_eq!(
+        decoded,
+        vec![
+            ("PING", Some(1), Some(0)),
+            ("FAIL", Some(1), Some(0)),
+            ("PONG", Some(0), Some(1))
+        ]
+    );
+    let raw: Vec<usize> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Raw { len, .. } => Some(*len),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        raw,
+        vec![2256, 18, 300],
+        "the unknown type, the garbage, the garbage back"
+    );
+}
+
+#[test]
+fn hold_releases_in_order_and_drop_by_type_spares_the_rest() {
+    let (tap, rec, mut client, mut server) = tap_between();
+    let hold = tap.hold(Nodes::one(1), Nodes::one(0));
+    let held: Vec<Vec<u8>> = (0..3u8)
+        .map(|k| {
+            let mut f = ping(b'b');
+            f[32..40].copy_from_slice(&u64::from(k).to_be_bytes());
+            f
+        })
+        .collect();
+    client.write_all(&held.concat()).expect("write to the tap");
+    assert_quiet(&mut server, Duration::from_millis(300));
+    tap.release(hold);
+    assert_eq!(
+        read_n(&mut server, 3 * held[0].len()),
+        held.concat(),
+        "released out of order"
+    );
+    tap.drop_frames(
+        Nodes::ALL,
+        Nodes::one(0),
+        vec![MessageType::FailoverAuthAck],
+    );
+    let ack = frame(b'b', Body::FailoverAuthAck);
+    let pong = frame(
+        b'b',
+        Body::Pong {
+            gossip: vec![],
+            extensions: vec![],
+        },
+    );
+    client
+        .write_all(&[ack, pong.clone()].concat())
+        .expect("write to the tap");
+    assert_eq!(
+        read_n(&mut server, pong.len()),
+        pong,
+        "the PONG after a dropped AUTH_ACK"
+    );
+    let cut = tap.cut(Nodes::one(0), Nodes::ALL);
+    assert_eq!(cut, 1);
+    let mut b = [0u8; 1];
+    assert_eq!(
+        server.read(&mut b).ok(),
+        Some(0),
+        "a cut closes the node's side"
+    );
+    let fates: Vec<Fate> = frames(&rec.events().0).map(|f| f.fate).collect();
+    use Fate::*;
+    assert_eq!(fates, vec![Held, Held, Held, Dropped, Forwarded]);
+}
+
+/// Runs a scenario and checks what every scenario must show.
+fn scenario(kind: Kind, name: &str) -> super::Outcome {
+    let _one = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let setup = Setup {
+        seed: 1,
+        masters: 3,
+        replicas: 1,
+    };
+    let o = super::run(kind, name, NODE_TIMEOUT_MS, setup, dir.path())
+        .unwrap_or_else(|e| panic!("{name} on {}: {e}", kind.name()));
+    let summary = super::output::summary(&o);
+    if o.error.is_some() || !all_seen(&o.milestones) {
+        let kept = dir.keep();
+        panic!(
+            "{name} on {} did not finish:\n{summary}node logs in {}",
+            kind.name(),
+            kept.display()
+        );
+    }
+    assert!(
+        o.events.windows(2).all(|w| w[0].t_us() <= w[1].t_us()),
+        "events are in time order"
+    );
+    let raw = o
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Raw { .. }))
+        .count();
+    assert_eq!(raw, 0, "every frame of {} decodes:\n{summary}", kind.name());
+    let lines = super::output::trace_lines(&o).expect("trace");
+    assert!(lines.starts_with("{\"format\":\"clusterbus-observed\",\"version\":1"));
+    o
+}
+
+fn count(o: &super::Outcome, t: &str) -> usize {
+    frames(&o.events).filter(|f| f.msg_type == t).count()
+}
+
+macro_rules! both_kinds {
+    ($($redis:ident, $cb:ident, $name:literal, $check:expr;)*) => {$(
+        #[test]
+        fn $redis() {
+            let o = scenario(Kind::Redis, $name);
+            ($check)(&o);
+        }
+        #[test]
+        fn $cb() {
+            let o = scenario(Kind::Clusterbus, $name);
+            ($check)(&o);
+        }
+    )*};
+}
+
+both_kinds! {
+    form_3_redis, form_3_clusterbus, "form-3", |o: &super::Outcome| {
+        assert!(count(o, "MEET") >= 2 && count(o, "FAIL") == 0);
+    };
+    create_3m3r_redis, create_3m3r_clusterbus, "create-3m3r", |o: &super::Outcome| {
+        assert!(count(o, "MEET") >= 5);
+    };
+    failover_3m1r_redis, failover_3m1r_clusterbus, "failover-3m1r", |o: &super::Outcome| {
+        assert!(count(o, "AUTH_ACK") >= 2, "a majority of 3 masters voted");
+    };
+    rejoin_redis, rejoin_clusterbus, "rejoin", |_o: &super::Outcome| {};
+    pause_redis, pause_clusterbus, "pause", |_o: &super::Outcome| {};
+    partition_redis, partition_clusterbus, "partition", |o: &super::Outcome| {
+        assert!(frames(&o.events).any(|f| f.fate == Fate::Dropped));
+    };
+    contested_redis, contested_clusterbus, "contested-3m2r", |_o: &super::Outcome| {};
+    manual_redis, manual_clusterbus, "manual-failover", |o: &super::Outcome| {
+        assert_eq!(count(o, "MFSTART"), 1, "only the plain FAILOVER sends MFSTART");
+    };
+    random_redis, random_clusterbus, "random", |o: &super::Outcome| {
+        assert_eq!(o.milestones.len(), super::random::FAULTS);
+    };
+    lost_votes_redis, lost_votes_clusterbus, "lost-votes", |o: &super::Outcome| {
+        assert!(frames(&o.events).any(|f| f.msg_type == "AUTH_ACK" && f.fate == Fate::Dropped));
+    };
+}
+
+#[test]
+fn a_failing_run_leaves_no_process_behind_even_a_stopped_one() {
+    let _one = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    super::procs::require_redis_tools().expect("redis-server 7.0");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pids = Mutex::new(Vec::new());
+    let run = std::panic::catch_unwind(|| {
+        let mut c = super::cluster::Cluster::start(Kind::Redis, 2, 1000, dir.path())
+            .expect("start 2 nodes");
+        c.stop(1).expect("SIGSTOP node 1");
+        if let Ok(mut p) = pids.lock() {
+            p.extend(c.nodes.iter().filter_map(|n| n.pid()));
+        }
+        panic!("a scenario fails here");
+    });
+    assert!(run.is_err());
+    let pids = pids.into_inner().unwrap_or_default();
+    assert_eq!(pids.len(), 2);
+    for pid in pids {
+        let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
+        assert!(!alive, "process {pid} survived its cluster");
+    }
+}
+
+#[test]
+fn delayed_frames_arrive_whole_and_in_order() {
+    let (tap, rec, mut client, mut server) = tap_between();
+    tap.delay(Nodes::one(1), Nodes::ALL, Duration::from_millis(100));
+    let sent = [ping(b'b'), frame(b'b', Body::FailoverAuthRequest)].concat();
+    client.write_all(&sent).expect("write to the tap");
+    assert_eq!(read_n(&mut server, sent.len()), sent);
+    let events = rec.events().0;
+    let seen: Vec<(&str, Fate)> = frames(&events).map(|f| (f.msg_type, f.fate)).collect();
+    assert_eq!(
+        seen,
+        vec![("PING", Fate::Delayed), ("AUTH_REQUEST", Fate::Delayed)]
+    );
+}
