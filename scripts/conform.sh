@@ -3,8 +3,8 @@
 # every state within depth 12 of handshake-3, and 2,000 random walks of up to
 # 60 steps for each failover configuration. Exits non-zero on any disagreement.
 #
-# crash-restart-3m2r exists for one seeded bug (vote-not-persisted), whose
-# shortest counterexample takes a ~8-minute, 9 GB breadth-first search to
+# crash-restart-3m2r's seeded bug (vote-not-persisted) has a shortest
+# counterexample that takes a ~1-minute, 2.9 GB breadth-first search to
 # find; its trace is kept in conformance/traces/ (regenerate it with
 # `clusterbus traces --config crash-restart-3m2r --discoveries --out DIR`)
 # and replayed from there. A trace the model no longer allows is an error.

@@ -25,7 +25,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check the model exhaustively (default configuration: failover-3m1r).
+    /// Check the model: every reachable state, or every state within a stated depth (default configuration: failover-3m1r).
     Check(check::CheckArgs),
     /// Write the model's traces (discoveries, bug paths, a depth tree, random walks) as JSON lines.
     Traces(conform::WriteArgs),

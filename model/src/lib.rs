@@ -1,4 +1,5 @@
-//! A model of the Redis Cluster bus, checked exhaustively with stateright.
+//! A model of the Redis Cluster bus, checked with stateright: to the end of
+//! the state space where it fits the budget, within a stated depth elsewhere.
 //!
 //! # The protocol
 //!

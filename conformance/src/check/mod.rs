@@ -29,9 +29,11 @@ pub struct CheckArgs {
     /// Breadth-first search (the default with --bug): shortest counterexamples.
     #[arg(long, conflicts_with = "dfs")]
     pub bfs: bool,
-    /// Depth-first search (the default without --bug): the least memory.
+    /// Depth-first search to the end of the state space (the default where
+    /// the configuration names no depth of its own): the least memory.
     #[arg(long)]
     pub dfs: bool,
+    /// Checker threads for a depth-first run (a breadth-first one uses one).
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
     /// Visit every state within this many steps (breadth-first, one thread).
@@ -166,7 +168,8 @@ pub fn run(args: &CheckArgs) -> Result<bool, String> {
         print_report(&result);
         results.push(result);
     }
-    let overridden = args.max_depth.is_some()
+    let overridden = args.dfs
+        || args.max_depth.is_some()
         || args.max_epoch.is_some()
         || args.max_in_flight.is_some()
         || args.max_crashes.is_some();
@@ -231,9 +234,9 @@ type Trace = stateright::Path<clusterbus_model::State, clusterbus_model::Action>
 /// Run the checker on one configuration, with progress on stderr.
 pub fn check_one(cfg: ModelCfg, args: &CheckArgs) -> (RunResult, Vec<(&'static str, Trace)>) {
     let name = cfg.name;
-    // A seeded bug is searched for without the configuration's depth: its
-    // counterexample may lie deeper.
-    let own_depth = cfg.check_depth.filter(|_| cfg.bug.is_none());
+    // A seeded bug is searched for without the configuration's depth (its
+    // counterexample may lie deeper), and --dfs asks for the whole space.
+    let own_depth = cfg.check_depth.filter(|_| cfg.bug.is_none() && !args.dfs);
     let max_depth = args.max_depth.or(own_depth);
     // A depth bound means "every state within D steps", which only a
     // breadth-first search on one thread guarantees (a depth-first one, or
@@ -241,6 +244,9 @@ pub fn check_one(cfg: ModelCfg, args: &CheckArgs) -> (RunResult, Vec<(&'static s
     // off). A seeded bug's search is breadth-first on one thread too, so its
     // counterexample is a shortest one.
     let bfs = args.bfs || max_depth.is_some() || (cfg.bug.is_some() && !args.dfs);
+    if args.dfs && max_depth.is_some() {
+        eprintln!("a depth bound needs breadth-first search: --dfs ignored");
+    }
     let threads = if bfs { 1 } else { args.threads };
     let symmetry = !cfg.interchangeable.is_empty();
     let model = ClusterModel::new(cfg);
