@@ -76,16 +76,20 @@ pub enum Bug {
     NoCollisionHandling,
     /// A replica starts an election when its master is only PFAIL.
     ElectionOnPfail,
+    /// A replica with a quorum of votes takes over without checking again
+    /// that its master is still FAIL and serves slots.
+    NoRecheckBeforePromotion,
 }
 
 impl Bug {
-    pub const ALL: [Bug; 6] = [
+    pub const ALL: [Bug; 7] = [
         Bug::VoteNotPersisted,
         Bug::FailOnMinority,
         Bug::VoteIgnoresLastVoteEpoch,
         Bug::StaleAckCounted,
         Bug::NoCollisionHandling,
         Bug::ElectionOnPfail,
+        Bug::NoRecheckBeforePromotion,
     ];
 
     pub fn name(self) -> &'static str {
@@ -96,6 +100,7 @@ impl Bug {
             Bug::StaleAckCounted => "stale-ack-counted",
             Bug::NoCollisionHandling => "no-collision-handling",
             Bug::ElectionOnPfail => "election-on-pfail",
+            Bug::NoRecheckBeforePromotion => "no-recheck-before-promotion",
         }
     }
 
@@ -112,6 +117,7 @@ impl Bug {
             Bug::StaleAckCounted => "retry-3m1r",
             Bug::NoCollisionHandling => "handshake-3",
             Bug::ElectionOnPfail => "failover-3m1r",
+            Bug::NoRecheckBeforePromotion => "crash-restart-3m1r",
         }
     }
 
@@ -124,6 +130,9 @@ impl Bug {
             Bug::StaleAckCounted => "an AUTH_ACK of an earlier election is counted",
             Bug::NoCollisionHandling => "equal configEpochs are never resolved",
             Bug::ElectionOnPfail => "a replica runs for a master that is only PFAIL",
+            Bug::NoRecheckBeforePromotion => {
+                "a replica takes over after its master's FAIL was cleared"
+            }
         }
     }
 }

@@ -128,12 +128,13 @@ impl Hash for Ghost {
         let flags = bit(self.fail_without_majority)
             | bit(self.election_without_fail) << 1
             | bit(self.rejoined_as_replica) << 2
-            | bit(self.untimely) << 3;
+            | bit(self.untimely) << 3
+            | bit(self.won_without_fail) << 4;
         let high = self
             .epoch_high
             .iter()
             .enumerate()
-            .fold(0, |acc, (i, e)| acc | u64::from(*e & 0xF) << (4 + 4 * i));
+            .fold(0, |acc, (i, e)| acc | u64::from(*e & 0xF) << (8 + 4 * i));
         state.write_u64(flags | high);
     }
 }

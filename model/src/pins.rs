@@ -10,10 +10,10 @@
 /// symmetry is too large to repeat.
 pub const UNIQUE_STATES: &[(&str, usize, Option<usize>)] = &[
     ("handshake-3", 7_349_808, Some(7_349_808)),
-    ("failover-3m1r", 1_281_857, Some(1_281_857)),
-    ("failover-3m2r", 3_047_628, Some(6_084_475)),
-    ("retry-3m1r", 2_004_531, Some(2_004_531)),
-    ("crash-restart-3m1r", 5_280_846, Some(5_280_846)),
+    ("failover-3m1r", 1_320_593, Some(1_320_593)),
+    ("failover-3m2r", 3_078_275, Some(6_145_769)),
+    ("retry-3m1r", 2_049_556, Some(2_049_556)),
+    ("crash-restart-3m1r", 5_288_769, Some(5_288_769)),
     ("crash-restart-3m2r", 4_065_632, None),
 ];
 

@@ -22,7 +22,6 @@ pub fn properties(model: &ClusterModel) -> Vec<Property<ClusterModel>> {
         ),
         Property::always("currentEpoch never decreases", epochs_never_decrease),
         Property::always("configEpoch at most currentEpoch", config_epoch_bounded),
-        Property::always("elections only for FAIL masters", elections_only_for_fail),
     ];
     match model.cfg.start {
         Start::Strangers => props.extend([
@@ -35,6 +34,11 @@ pub fn properties(model: &ClusterModel) -> Vec<Property<ClusterModel>> {
             Property::sometimes("a configEpoch collision is resolved", collision_resolved),
         ]),
         Start::Formed => props.extend([
+            Property::always("elections only for FAIL masters", elections_only_for_fail),
+            Property::always(
+                "a winner's master was FAIL in the winner's view",
+                winners_master_was_fail,
+            ),
             Property::always("quiet cluster has failed over", quiet_means_failed_over),
             Property::sometimes("a node is PFAIL", some_pfail),
             Property::sometimes("a node is FAIL", some_fail),
@@ -104,6 +108,10 @@ fn config_epoch_bounded(_: &ClusterModel, s: &State) -> bool {
 
 fn elections_only_for_fail(_: &ClusterModel, s: &State) -> bool {
     !s.ghost.election_without_fail
+}
+
+fn winners_master_was_fail(_: &ClusterModel, s: &State) -> bool {
+    !s.ghost.won_without_fail
 }
 
 /// Quiet: nothing in flight and no protocol step left to take — no MEET,

@@ -380,7 +380,8 @@ fn receive_auth_ack(cfg: &ModelCfg, st: &mut State, me: NodeIx, h: &Header) {
     }
     let votes = election.votes | (1 << h.sender);
     node.election = Some(Election { votes, ..election });
-    if votes.count_ones() as usize >= rules::election_quorum(node) {
+    let recheck = rules::may_fail_over(cfg, node) || cfg.bug == Some(Bug::NoRecheckBeforePromotion);
+    if votes.count_ones() as usize >= rules::election_quorum(node) && recheck {
         win_election(st, me, election.epoch);
     }
 }
@@ -390,6 +391,7 @@ fn receive_auth_ack(cfg: &ModelCfg, st: &mut State, me: NodeIx, h: &Header) {
 fn win_election(st: &mut State, me: NodeIx, epoch: Epoch) {
     let node = &mut st.nodes[me as usize];
     let Some(old) = node.master else { return };
+    st.ghost.won_without_fail |= !node.peers[old as usize].fail;
     node.master = None;
     node.election = None;
     node.config_epoch = node.config_epoch.max(epoch);

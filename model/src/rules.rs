@@ -85,15 +85,23 @@ pub fn ack_counts(cfg: &ModelCfg, node: &Node, ack: &Header, election_epoch: Epo
     from_voter && current
 }
 
-/// Whether a replica may start an election: its master is FAIL in its view.
-/// Mirrors the guards at the top of `clusterHandleSlaveFailover`.
-pub fn may_start_election(cfg: &ModelCfg, node: &Node) -> bool {
+/// Whether a replica may fail over now: its master is FAIL in its view and
+/// serves slots in its view (`myself->slaveof->numslots`). Mirrors the guards
+/// at the top of `clusterHandleSlaveFailover`, which runs again on every
+/// call: before an election starts, and again before a won one promotes.
+pub fn may_fail_over(cfg: &ModelCfg, node: &Node) -> bool {
     let Some(master) = node.master else {
         return false;
     };
     let peer = &node.peers[master as usize];
     let failing = peer.fail || (cfg.bug == Some(Bug::ElectionOnPfail) && peer.pfail);
-    failing && node.election.is_none() && node.current_epoch < cfg.max_epoch
+    failing && node.owners.contains(&Some(master))
+}
+
+/// Whether a replica may start an election: it may fail over and runs no
+/// election yet. Mirrors `clusterHandleSlaveFailover`.
+pub fn may_start_election(cfg: &ModelCfg, node: &Node) -> bool {
+    may_fail_over(cfg, node) && node.election.is_none() && node.current_epoch < cfg.max_epoch
 }
 
 /// Whether I (a master) must bump my configEpoch because a master with a larger

@@ -89,6 +89,8 @@ pub struct Ghost {
     pub epoch_high: [Epoch; MAX_NODES],
     /// An election was started for a master that was not FAIL in the replica's view.
     pub election_without_fail: bool,
+    /// A replica won while its master was not FAIL in its view.
+    pub won_without_fail: bool,
     /// An old master that came back and now replicates the new owner of its shard.
     pub rejoined_as_replica: bool,
     /// A step happened that a timely network would not take (a timeout while

@@ -87,6 +87,17 @@ fn election_on_pfail_is_caught() {
     assert_caught(Bug::ElectionOnPfail, "elections only for FAIL masters", 3);
 }
 
+/// The model once allowed this itself: n0 comes back and its FAIL is
+/// cleared while n3's election runs, and n3 still takes over on its last vote.
+#[test]
+fn promotion_without_recheck_is_caught() {
+    assert_caught(
+        Bug::NoRecheckBeforePromotion,
+        "a winner's master was FAIL in the winner's view",
+        15,
+    );
+}
+
 /// Which properties a run discovered, by name.
 fn verdicts(checker: &impl Checker<ClusterModel>) -> Vec<(&'static str, bool)> {
     checker
