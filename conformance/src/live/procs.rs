@@ -78,22 +78,52 @@ pub struct NodeProc {
     pub starts: u32,
 }
 
-/// `k` distinct ports the OS says are free now on 127.0.0.1. All are held
-/// until all are chosen, so the OS cannot hand out one port twice.
+/// `k` distinct ports free now on 127.0.0.1, below the kernel's ephemeral
+/// range. A port the OS hands out for `bind(0)` or an outgoing connection
+/// (the tap's own listeners, its connections to the nodes, redis-cli) is
+/// taken from that range, so it can never land on a node's port between the
+/// check here and the node's bind, or while a killed node is restarted on
+/// its port. All are held until all are chosen.
 pub fn free_ports(k: usize) -> Result<Vec<u16>, LiveError> {
+    let (low, _) = ephemeral_range();
+    let floor: u16 = 10_000;
+    let span = u32::from(low.saturating_sub(floor)).max(1);
+    // Start somewhere that differs between concurrent runs.
+    static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let salt = std::process::id()
+        .wrapping_mul(2_654_435_761)
+        .wrapping_add(CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) * 7_919);
     let mut held = Vec::with_capacity(k);
-    for _ in 0..k {
-        let l =
-            TcpListener::bind("127.0.0.1:0").map_err(|e| LiveError::io("bind 127.0.0.1:0", e))?;
-        held.push(l);
+    let mut ports = Vec::with_capacity(k);
+    for step in 0..span {
+        if held.len() == k {
+            break;
+        }
+        let port = floor + ((salt.wrapping_add(step)) % span) as u16;
+        if let Ok(l) = TcpListener::bind(("127.0.0.1", port)) {
+            held.push(l);
+            ports.push(port);
+        }
     }
-    held.iter()
-        .map(|l| {
-            l.local_addr()
-                .map(|a| a.port())
-                .map_err(|e| LiveError::io("read a listener's address", e))
+    if ports.len() < k {
+        return Err(LiveError::Usage(format!(
+            "only {} free ports between {floor} and {low}",
+            ports.len()
+        )));
+    }
+    Ok(ports)
+}
+
+/// The kernel's ephemeral port range (`ip_local_port_range`), or Linux's
+/// default where it cannot be read.
+fn ephemeral_range() -> (u16, u16) {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| {
+            let mut it = t.split_whitespace().map(|x| x.parse::<u16>().ok());
+            Some((it.next()??, it.next()??))
         })
-        .collect()
+        .unwrap_or((32_768, 60_999))
 }
 
 /// Fails when redis-server and redis-cli 7.0 are not on PATH, so live runs
