@@ -53,6 +53,10 @@ pub struct ModelCfg {
     /// Whether the old master's return as a replica fits in the depth bound
     /// (its Sometimes property is then required).
     pub rejoin_in_reach: bool,
+    /// Whether a timely quiet cluster after a failover fits in the check
+    /// (its Sometimes property, and the bounded liveness property it
+    /// partners, are then listed).
+    pub quiet_in_reach: bool,
     /// Pairs of interchangeable nodes: same role, same master, both crashable
     /// or neither. The checker visits one state of each set of states that
     /// differ only by swapping them (see `symmetry`).
@@ -79,10 +83,21 @@ pub enum Bug {
     /// A replica with a quorum of votes takes over without checking again
     /// that its master is still FAIL and serves slots.
     NoRecheckBeforePromotion,
+    /// A failure report gossiped by a replica is counted (Redis counts
+    /// reports from masters only).
+    ReportFromReplicaCounted,
+    /// A replica counts itself among the reporters, as only a master may.
+    ReplicaCountsOwnReport,
+    /// currentEpoch is not saved: a restart brings it back as the greatest
+    /// configEpoch in nodes.conf (`clusterGetMaxEpoch`).
+    CurrentEpochNotPersisted,
+    /// A node declares FAIL from others' reports without having timed the
+    /// node out itself (no PFAIL of its own).
+    FailWithoutOwnTimeout,
 }
 
 impl Bug {
-    pub const ALL: [Bug; 7] = [
+    pub const ALL: [Bug; 11] = [
         Bug::VoteNotPersisted,
         Bug::FailOnMinority,
         Bug::VoteIgnoresLastVoteEpoch,
@@ -90,6 +105,10 @@ impl Bug {
         Bug::NoCollisionHandling,
         Bug::ElectionOnPfail,
         Bug::NoRecheckBeforePromotion,
+        Bug::ReportFromReplicaCounted,
+        Bug::ReplicaCountsOwnReport,
+        Bug::CurrentEpochNotPersisted,
+        Bug::FailWithoutOwnTimeout,
     ];
 
     pub fn name(self) -> &'static str {
@@ -101,6 +120,10 @@ impl Bug {
             Bug::NoCollisionHandling => "no-collision-handling",
             Bug::ElectionOnPfail => "election-on-pfail",
             Bug::NoRecheckBeforePromotion => "no-recheck-before-promotion",
+            Bug::ReportFromReplicaCounted => "report-from-replica-counted",
+            Bug::ReplicaCountsOwnReport => "replica-counts-own-report",
+            Bug::CurrentEpochNotPersisted => "current-epoch-not-persisted",
+            Bug::FailWithoutOwnTimeout => "fail-without-own-timeout",
         }
     }
 
@@ -118,6 +141,10 @@ impl Bug {
             Bug::NoCollisionHandling => "handshake-3",
             Bug::ElectionOnPfail => "failover-3m1r",
             Bug::NoRecheckBeforePromotion => "crash-restart-3m1r",
+            Bug::ReportFromReplicaCounted => "failover-3m1r",
+            Bug::ReplicaCountsOwnReport => "failover-3m1r",
+            Bug::CurrentEpochNotPersisted => "crash-restart-3m1r",
+            Bug::FailWithoutOwnTimeout => "failover-3m1r",
         }
     }
 
@@ -133,6 +160,10 @@ impl Bug {
             Bug::NoRecheckBeforePromotion => {
                 "a replica takes over after its master's FAIL was cleared"
             }
+            Bug::ReportFromReplicaCounted => "a replica's failure report is counted",
+            Bug::ReplicaCountsOwnReport => "a replica counts its own failure report",
+            Bug::CurrentEpochNotPersisted => "currentEpoch is lost on restart",
+            Bug::FailWithoutOwnTimeout => "FAIL is declared without a timeout of its own",
         }
     }
 }
@@ -262,6 +293,7 @@ impl ModelCfg {
             spurious_timeouts: false,
             report_expiry: false,
             rejoin_in_reach: true,
+            quiet_in_reach: true,
             check_depth: None,
             // n1 and n2 are told apart by their configEpochs (2 and 3), so
             // only replicas of one master are interchangeable.
@@ -285,6 +317,7 @@ impl ModelCfg {
                 spurious_timeouts: false,
                 report_expiry: false,
                 rejoin_in_reach: false,
+                quiet_in_reach: true,
                 check_depth: None,
                 // Index order decides configEpoch collisions, which this
                 // configuration is about: no two nodes are interchangeable.
@@ -298,6 +331,8 @@ impl ModelCfg {
                 max_depth: 18,
                 check_depth: Some(17),
                 rejoin_in_reach: false,
+                // A quiet cluster after a failover is ~20 steps away.
+                quiet_in_reach: false,
                 interchangeable: vec![(3, 4)],
                 ..formed("failover-3m2r", vec![0, 0])
             },
@@ -323,6 +358,7 @@ impl ModelCfg {
                 max_depth: 20,
                 check_depth: Some(12),
                 rejoin_in_reach: false,
+                quiet_in_reach: false,
                 interchangeable: vec![(3, 4)],
                 ..formed("crash-restart-3m2r", vec![0, 0])
             },

@@ -3,49 +3,71 @@
 
 use crate::config::Start;
 use crate::message::{NodeIx, MAX_NODES};
-use crate::state::{State, EPOCH_SLOTS};
+use crate::state::{initial_epoch, State, EPOCH_SLOTS};
 use crate::step;
 use crate::Action;
 use crate::ClusterModel;
 use stateright::Property;
 
-/// The properties of a model, by configuration.
+/// The properties of a model, by configuration. A property is listed only
+/// where its situation can arise, and each Always property comes with the
+/// Sometimes partner that shows the situation is reached there (the checker
+/// fails a configuration where a Sometimes property is never discovered).
 pub fn properties(model: &ClusterModel) -> Vec<Property<ClusterModel>> {
+    let cfg = &model.cfg;
     let mut props = vec![
-        Property::always("at most one winner per epoch", one_winner_per_epoch),
-        Property::always("at most one vote per master and epoch", one_vote_per_epoch),
-        Property::always("a winner had a quorum of votes", winners_had_quorum),
-        Property::always("FAIL only with a majority of reports", fail_needs_majority),
-        Property::always(
-            "no shard claimed twice with one configEpoch",
-            distinct_shard_claims,
-        ),
-        Property::always("currentEpoch never decreases", epochs_never_decrease),
         Property::always("configEpoch at most currentEpoch", config_epoch_bounded),
+        Property::sometimes("a configEpoch grows", config_epoch_grew),
     ];
-    match model.cfg.start {
+    // currentEpoch can only go back across a restart, and only matters
+    // where a node can crash after its currentEpoch grew: where a second
+    // crash can follow the first failover.
+    if cfg.max_crashes >= 2 {
+        props.extend([
+            Property::always("currentEpoch never decreases", epochs_never_decrease),
+            Property::sometimes(
+                "a node is down after its currentEpoch grew",
+                down_after_epoch_grew,
+            ),
+        ]);
+    }
+    match cfg.start {
         Start::Strangers => props.extend([
             Property::always(
                 "a quiet cluster is formed, with distinct configEpochs",
                 quiet_means_formed,
             ),
             Property::sometimes("handshake completes", handshake_complete),
-            Property::sometimes("a node is PFAIL", some_pfail),
             Property::sometimes("a configEpoch collision is resolved", collision_resolved),
+            Property::sometimes("a node is PFAIL", some_pfail),
         ]),
         Start::Formed => props.extend([
-            Property::always("elections only for FAIL masters", elections_only_for_fail),
+            Property::always("at most one winner per epoch", one_winner_per_epoch),
+            Property::always("at most one vote per master and epoch", one_vote_per_epoch),
+            Property::always("a winner had a quorum of votes", winners_had_quorum),
+            Property::always(
+                "no shard claimed twice with one configEpoch",
+                distinct_shard_claims,
+            ),
             Property::always(
                 "a winner's master was FAIL in the winner's view",
                 winners_master_was_fail,
             ),
-            Property::always("quiet cluster has failed over", quiet_means_failed_over),
-            Property::sometimes("a node is PFAIL", some_pfail),
-            Property::sometimes("a node is FAIL", some_fail),
             Property::sometimes("a failover is won", failover_won),
+            Property::always("elections only for FAIL masters", elections_only_for_fail),
+            Property::sometimes("an election starts", election_started),
+            Property::always("FAIL only with a majority of reports", fail_needs_majority),
+            Property::sometimes("a node is FAIL", some_fail),
+            Property::sometimes("a node is PFAIL", some_pfail),
         ]),
     }
-    if model.cfg.rejoin_in_reach {
+    if cfg.start == Start::Formed && cfg.quiet_in_reach {
+        props.extend([
+            Property::always("quiet cluster has failed over", quiet_means_failed_over),
+            Property::sometimes("a cluster is quiet after a failover", quiet_after_failover),
+        ]);
+    }
+    if cfg.rejoin_in_reach {
         props.push(Property::sometimes(
             "old master rejoins as replica",
             rejoined,
@@ -232,6 +254,30 @@ pub fn within_bounds(m: &ClusterModel, s: &State) -> bool {
 
 fn failover_won(_: &ClusterModel, s: &State) -> bool {
     s.ghost.wins.iter().any(|&w| w != 0)
+}
+
+/// A configEpoch above any the configuration starts with: a collision was
+/// resolved, or a failover was won.
+fn config_epoch_grew(m: &ClusterModel, s: &State) -> bool {
+    let start = initial_epoch(&m.cfg);
+    s.nodes.iter().any(|n| n.config_epoch > start)
+}
+
+/// A node is down holding a currentEpoch above the one the cluster started
+/// with: its restart must bring that epoch back.
+fn down_after_epoch_grew(m: &ClusterModel, s: &State) -> bool {
+    let start = initial_epoch(&m.cfg);
+    s.nodes.iter().any(|n| !n.up && n.current_epoch > start)
+}
+
+fn election_started(_: &ClusterModel, s: &State) -> bool {
+    s.nodes.iter().any(|n| n.up && n.election.is_some())
+}
+
+/// The situation `quiet_means_failed_over` judges, reached with a failover
+/// behind it: a timely quiet cluster after a won election.
+fn quiet_after_failover(m: &ClusterModel, s: &State) -> bool {
+    !s.ghost.untimely && failover_won(m, s) && quiet(m, s)
 }
 
 fn rejoined(_: &ClusterModel, s: &State) -> bool {

@@ -274,9 +274,6 @@ pub fn update_slots_config_with(
 
 /// Failure reports from a master's gossip, and the nodes it introduces. Mirrors `clusterProcessGossipSection`.
 fn process_gossip(cfg: &ModelCfg, st: &mut State, me: NodeIx, sender: NodeIx, gossip: &GossipList) {
-    let sender_is_master = st.nodes[me as usize].peers[sender as usize]
-        .master
-        .is_none();
     for g in gossip.iter().filter(|g| g.node != me) {
         let peer = &mut st.nodes[me as usize].peers[g.node as usize];
         if !peer.known {
@@ -289,9 +286,10 @@ fn process_gossip(cfg: &ModelCfg, st: &mut State, me: NodeIx, sender: NodeIx, go
             peer.pfail = g.failing;
             continue;
         }
-        if !sender_is_master {
+        if !rules::report_counts(cfg, &st.nodes[me as usize], sender) {
             continue;
         }
+        let peer = &mut st.nodes[me as usize].peers[g.node as usize];
         if g.failing {
             if peer.fail {
                 // Reports about a FAIL node change nothing, and have expired
@@ -311,16 +309,36 @@ fn process_gossip(cfg: &ModelCfg, st: &mut State, me: NodeIx, sender: NodeIx, go
 fn mark_failing_if_needed(cfg: &ModelCfg, st: &mut State, me: NodeIx, about: NodeIx) {
     let node = &st.nodes[me as usize];
     let peer = &node.peers[about as usize];
-    if !peer.pfail || peer.fail {
+    // Only a node I timed out myself (`nodeTimedOut`) can become FAIL.
+    let timed_out = peer.pfail || cfg.bug == Some(Bug::FailWithoutOwnTimeout);
+    if !timed_out || peer.fail {
         return;
     }
-    let failures = rules::failure_count(me, node, about);
+    let failures = rules::failure_count(cfg, me, node, about);
     if failures < rules::failure_quorum(cfg, node) {
         return;
     }
-    st.ghost.fail_without_majority |= failures < node.cluster_size() / 2 + 1;
+    st.ghost.fail_without_majority |= !reporters_are_a_majority(cfg, st, me, about);
     mark_fail(st, me, about);
     broadcast(st, me, Body::Fail { about });
+}
+
+/// For the ghost, computed apart from the rules above: whether the nodes
+/// whose reports `me` holds about `about` (and `me`, if it is a master)
+/// include a majority of the configuration's shards' owners, counting only
+/// those that are masters serving slots in `me`'s view. `me` reports only
+/// what it timed out itself.
+fn reporters_are_a_majority(cfg: &ModelCfg, st: &State, me: NodeIx, about: NodeIx) -> bool {
+    let node = &st.nodes[me as usize];
+    let mut reporters = node.peers[about as usize].reports;
+    if node.peers[about as usize].pfail {
+        reporters |= 1 << me;
+    }
+    let serving = (0..st.n() as NodeIx)
+        .filter(|&r| reporters & (1 << r) != 0)
+        .filter(|&r| node.is_master(me, r) && node.owners.contains(&Some(r)))
+        .count();
+    serving >= cfg.quorum()
 }
 
 /// A FAIL message is believed. Mirrors the FAIL branch of `clusterProcessPacket`.

@@ -17,9 +17,17 @@ pub fn failure_quorum(cfg: &ModelCfg, node: &Node) -> usize {
 
 /// Failure reports about `about` that count, including my own if I am a master.
 /// Mirrors `markNodeAsFailingIfNeeded` (`failures`).
-pub fn failure_count(me: NodeIx, node: &Node, about: NodeIx) -> usize {
+pub fn failure_count(cfg: &ModelCfg, me: NodeIx, node: &Node, about: NodeIx) -> usize {
     let reports = node.peers[about as usize].reports.count_ones() as usize;
-    reports + usize::from(node.is_master(me, me))
+    let counts_itself = node.is_master(me, me) || cfg.bug == Some(Bug::ReplicaCountsOwnReport);
+    reports + usize::from(counts_itself)
+}
+
+/// Whether a failure report gossiped by `sender` is kept: only a master's
+/// is (`nodeIsMaster(sender)`; Redis does not ask whether it serves slots).
+/// Mirrors the failure-report branch of `clusterProcessGossipSection`.
+pub fn report_counts(cfg: &ModelCfg, node: &Node, sender: NodeIx) -> bool {
+    node.peers[sender as usize].master.is_none() || cfg.bug == Some(Bug::ReportFromReplicaCounted)
 }
 
 /// Votes a replica needs to win: `size/2 + 1`.
@@ -77,10 +85,14 @@ fn no_newer_owner(me: NodeIx, node: &Node, request: &Header) -> bool {
     }
 }
 
-/// Whether an AUTH_ACK counts for my election: from a master with slots, in
-/// the election's epoch or later. Mirrors the AUTH_ACK branch of `clusterProcessPacket`.
+/// Whether an AUTH_ACK counts for my election: from a node that is, in my
+/// own table, a master with slots (`sender->numslots`, not the slots the
+/// ACK's header claims), in the election's epoch or later. Mirrors the
+/// AUTH_ACK branch of `clusterProcessPacket`.
 pub fn ack_counts(cfg: &ModelCfg, node: &Node, ack: &Header, election_epoch: Epoch) -> bool {
-    let from_voter = node.peers[ack.sender as usize].master.is_none() && ack.shard.is_some();
+    let voter = ack.sender;
+    let from_voter =
+        node.peers[voter as usize].master.is_none() && node.owners.contains(&Some(voter));
     let current = ack.current_epoch >= election_epoch || cfg.bug == Some(Bug::StaleAckCounted);
     from_voter && current
 }
@@ -99,18 +111,23 @@ pub fn may_fail_over(cfg: &ModelCfg, node: &Node) -> bool {
 }
 
 /// Whether a replica may start an election: it may fail over and runs no
-/// election yet. Mirrors `clusterHandleSlaveFailover`.
+/// election yet (the model's election lasts from its start to its auth
+/// timeout, where Redis waits the retry time of twice the auth timeout).
+/// Mirrors the start of a new attempt in `clusterHandleSlaveFailover`.
 pub fn may_start_election(cfg: &ModelCfg, node: &Node) -> bool {
-    may_fail_over(cfg, node) && node.election.is_none() && node.current_epoch < cfg.max_epoch
+    may_fail_over(cfg, node) && node.election.is_none()
 }
 
 /// Whether I (a master) must bump my configEpoch because a master with a larger
-/// id has the same one. Mirrors `clusterHandleConfigEpochCollision`.
+/// id has the same one: in the header, and in my table once the header was
+/// read. Mirrors `clusterHandleConfigEpochCollision` and the check
+/// `clusterProcessPacket` makes before calling it.
 pub fn must_resolve_collision(cfg: &ModelCfg, me: NodeIx, node: &Node, sender: &Header) -> bool {
     cfg.bug != Some(Bug::NoCollisionHandling)
         && node.master.is_none()
-        && sender.master.is_none()
+        && node.peers[sender.sender as usize].master.is_none()
         && sender.config_epoch == node.config_epoch
+        && node.peers[sender.sender as usize].config_epoch == node.config_epoch
         && sender.sender > me
 }
 

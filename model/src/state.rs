@@ -151,8 +151,9 @@ impl State {
     }
 }
 
-/// currentEpoch of a formed cluster: its masters hold configEpochs 1..=M.
-fn initial_epoch(cfg: &ModelCfg) -> Epoch {
+/// currentEpoch every node starts with (a formed cluster's masters hold
+/// configEpochs 1..=M), the greatest configEpoch at the start.
+pub(crate) fn initial_epoch(cfg: &ModelCfg) -> Epoch {
     match cfg.start {
         Start::Strangers => 0,
         Start::Formed => cfg.masters,

@@ -2,8 +2,8 @@
 //! is in `receive`; this module holds cron, timers, the operator and faults.
 
 use crate::action::Action;
-use crate::config::ModelCfg;
-use crate::message::{Body, Gossip, GossipList, Msg, NodeIx, MAX_NODES};
+use crate::config::{Bug, ModelCfg};
+use crate::message::{Body, Epoch, Gossip, GossipList, Msg, NodeIx, MAX_NODES};
 use crate::receive::{header_of, receive, send};
 use crate::rules;
 use crate::state::{Election, State};
@@ -74,7 +74,8 @@ fn node_actions(cfg: &ModelCfg, st: &State, i: NodeIx, out: &mut Vec<Action>) {
             out.push(Action::HandshakeTimeout { node: i, peer: j });
         }
     }
-    if rules::may_start_election(cfg, node) {
+    // The configuration's epoch bound, not a Redis rule, stops elections too.
+    if rules::may_start_election(cfg, node) && node.current_epoch < cfg.max_epoch {
         out.push(Action::ElectionDue { node: i });
     }
     if node.election.is_some() {
@@ -245,7 +246,7 @@ pub fn apply(cfg: &ModelCfg, st: &mut State, action: &Action) {
             st.ghost.untimely = true;
             st.nodes[node as usize].peers[peer as usize].handshake = None;
         }
-        Action::Crash { node } => crash(st, node),
+        Action::Crash { node } => crash(cfg, st, node),
         Action::Restart { node } => st.nodes[node as usize].up = true,
         Action::LinkBreak { from, to } => {
             st.ghost.untimely = true;
@@ -342,7 +343,7 @@ fn start_election(st: &mut State, me: NodeIx) {
 
 /// The process dies: links to and from it are gone, volatile state is lost,
 /// and a vote not yet on disk is forgotten.
-fn crash(st: &mut State, me: NodeIx) {
+fn crash(cfg: &ModelCfg, st: &mut State, me: NodeIx) {
     st.crashes += 1;
     st.net.clear_node(me);
     let node = &mut st.nodes[me as usize];
@@ -364,6 +365,10 @@ fn crash(st: &mut State, me: NodeIx) {
     }
     if node.master.is_some() {
         node.config_epoch = 0;
+    }
+    if cfg.bug == Some(Bug::CurrentEpochNotPersisted) {
+        let peers = node.peers.iter().map(|p| p.config_epoch);
+        node.current_epoch = peers.fold(node.config_epoch, Epoch::max);
     }
 }
 

@@ -98,6 +98,47 @@ fn promotion_without_recheck_is_caught() {
     );
 }
 
+/// The FAIL property is computed apart from the rules (which nodes
+/// reported, and whether each serves slots in the deciding node's view), so
+/// each piece of the rule it mirrors can be broken alone and be seen.
+#[test]
+fn report_from_replica_is_caught() {
+    assert_caught(
+        Bug::ReportFromReplicaCounted,
+        "FAIL only with a majority of reports",
+        5,
+    );
+}
+
+#[test]
+fn replica_counting_itself_is_caught() {
+    assert_caught(
+        Bug::ReplicaCountsOwnReport,
+        "FAIL only with a majority of reports",
+        5,
+    );
+}
+
+#[test]
+fn fail_without_own_timeout_is_caught() {
+    assert_caught(
+        Bug::FailWithoutOwnTimeout,
+        "FAIL only with a majority of reports",
+        4,
+    );
+}
+
+/// n1 learns epoch 4 from n3's AUTH_REQUEST and crashes before any
+/// configEpoch 4 reaches it: without a saved currentEpoch it comes back at 3.
+#[test]
+fn current_epoch_not_persisted_is_caught() {
+    assert_caught(
+        Bug::CurrentEpochNotPersisted,
+        "currentEpoch never decreases",
+        11,
+    );
+}
+
 /// Which properties a run discovered, by name.
 fn verdicts(checker: &impl Checker<ClusterModel>) -> Vec<(&'static str, bool)> {
     checker

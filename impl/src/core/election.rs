@@ -6,16 +6,11 @@
 
 use crate::codec::{flags, NodeName};
 
+use super::rules::{self, ack_counts, election_quorum, FailoverFacts};
 use super::{
     Core, ElectionState, GossipChoice, ELECTION_FIXED_DELAY_MS, ELECTION_JITTER_MAX_MS,
     ELECTION_RANK_DELAY_MS, FAILOVER_AUTH_TIMEOUT_MIN_MS, REPL_PING_REPLICA_PERIOD_MS,
 };
-
-/// Votes needed to win: `size/2 + 1` of the slot-owning masters.
-/// Mirrors `needed_quorum` in `clusterHandleSlaveFailover`.
-pub fn election_quorum(size: usize) -> usize {
-    size / 2 + 1
-}
 
 /// Delay before a replica of rank `rank` starts its election:
 /// 500 ms + jitter (0..500) + rank·1000 ms.
@@ -54,15 +49,17 @@ impl Core {
     /// is fresh enough. The first checks of `clusterHandleSlaveFailover`.
     pub fn may_fail_over(&self, now_ms: u64) -> bool {
         let me = self.me();
-        let manual = self.mf.end_ms.is_some() && self.mf.can_start;
         let Some(master) = me.master.and_then(|m| self.table.get(&m)) else {
             return false;
         };
-        if me.is_master() || (!master.failed() && !manual) || master.numslots == 0 {
-            return false;
-        }
         let last_io = self.repl_last_io_ms.unwrap_or(master.pong_received_ms);
-        manual || self.replica_data_fresh(now_ms, last_io)
+        rules::may_fail_over(&FailoverFacts {
+            i_am_replica: me.is_replica(),
+            master_failed: master.failed(),
+            master_numslots: master.numslots,
+            manual: self.mf.end_ms.is_some() && self.mf.can_start,
+            data_fresh: self.replica_data_fresh(now_ms, last_io),
+        })
     }
 
     /// The replica validity check of `clusterHandleSlaveFailover`: my data
@@ -87,15 +84,13 @@ impl Core {
     /// Whether a new election should be planned now: I may fail over and no
     /// election was planned in the last `auth_retry_ms`.
     pub fn election_needs_scheduling(&self, now_ms: u64) -> bool {
-        if !self.may_fail_over(now_ms) {
-            return false;
-        }
-        match self.election.auth_time_ms {
-            None => true,
+        let planned_within_retry_time = match self.election.auth_time_ms {
+            None => false,
             Some(t) => {
-                now_ms.saturating_sub(t) > auth_retry_ms(self.cfg.node_timeout_ms) && now_ms >= t
+                now_ms < t || now_ms.saturating_sub(t) <= auth_retry_ms(self.cfg.node_timeout_ms)
             }
-        }
+        };
+        rules::may_start_election(self.may_fail_over(now_ms), planned_within_retry_time)
     }
 
     /// Plans an election: start time, rank, and a PONG to the other replicas
@@ -185,7 +180,12 @@ impl Core {
         let Some(v) = self.table.get(voter) else {
             return;
         };
-        if !(v.is_master() && v.numslots > 0 && voter_epoch >= self.election.auth_epoch) {
+        if !ack_counts(
+            v.is_master(),
+            v.numslots,
+            voter_epoch,
+            self.election.auth_epoch,
+        ) {
             return;
         }
         if !self.election.auth_sent || self.election.expired {

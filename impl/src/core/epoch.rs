@@ -7,6 +7,7 @@
 use super::altered;
 use crate::codec::{NodeName, SlotBitmap};
 
+use super::rules::{self, CollisionFacts};
 use super::Core;
 
 impl Core {
@@ -69,17 +70,22 @@ impl Core {
         }
     }
 
-    /// My configEpoch equals a master's: if its id is greater than mine, I
+    /// A master's header carries my configEpoch: if its id is greater than mine, I
     /// bump currentEpoch and take it as my configEpoch (synced before anything
     /// leaves). Mirrors `clusterHandleConfigEpochCollision`.
-    pub(super) fn handle_config_epoch_collision(&mut self, sender: &NodeName) {
+    pub(super) fn handle_config_epoch_collision(&mut self, sender: &NodeName, header_epoch: u64) {
         let Some(s) = self.table.get(sender) else {
             return;
         };
-        if s.config_epoch != self.me().config_epoch || !s.is_master() || !self.me().is_master() {
-            return;
-        }
-        if *sender <= self.myself {
+        let facts = CollisionFacts {
+            i_am_master: self.me().is_master(),
+            sender_is_master: s.is_master(),
+            header_config_epoch: header_epoch,
+            sender_config_epoch: s.config_epoch,
+            my_config_epoch: self.me().config_epoch,
+            sender_id_greater: *sender > self.myself,
+        };
+        if !rules::must_resolve_collision(&facts) {
             return;
         }
         self.current_epoch += 1;

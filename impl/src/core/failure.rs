@@ -5,13 +5,8 @@
 use super::altered;
 use crate::codec::{flags, NodeName};
 
+use super::rules::{failure_count, failure_quorum};
 use super::{Core, CLUSTER_FAIL_REPORT_VALIDITY_MULT, CLUSTER_FAIL_UNDO_TIME_MULT};
-
-/// Reports needed to flag FAIL when `size` masters serve slots:
-/// `size/2 + 1`. Mirrors `needed_quorum` in `markNodeAsFailingIfNeeded`.
-pub fn failure_quorum(size: usize) -> usize {
-    size / 2 + 1
-}
 
 impl Core {
     /// How long a failure report stays valid: 2·NT.
@@ -61,10 +56,8 @@ impl Core {
         if !n.timed_out() || n.failed() {
             return;
         }
-        let mut failures = self.count_failure_reports(now_ms, about);
-        if self.me().is_master() {
-            failures += 1;
-        }
+        let reports = self.count_failure_reports(now_ms, about);
+        let failures = failure_count(reports, self.me().is_master());
         let quorum = if altered!(self, FailOnOneReport) {
             1
         } else {

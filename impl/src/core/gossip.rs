@@ -7,17 +7,8 @@ use std::collections::BTreeSet;
 use crate::codec::{flags, GossipEntry, NodeName};
 
 use super::outgoing::ip_string;
-use super::{Core, GossipChoice, NodeEntry, GOSSIP_MIN_ENTRIES, GOSSIP_NODES_PER_ENTRY};
-
-/// How many random gossip entries a PING carries when `known` nodes are in
-/// the table (myself included): `max(3, known/10)`, at most `known - 2`.
-/// Mirrors the `wanted`/`freshnodes` computation of `clusterSendPing`.
-pub fn gossip_wanted(known: usize) -> usize {
-    let fresh = known.saturating_sub(2);
-    (known / GOSSIP_NODES_PER_ENTRY)
-        .max(GOSSIP_MIN_ENTRIES)
-        .min(fresh)
-}
+use super::rules::{gossip_wanted, report_counts};
+use super::{Core, GossipChoice, NodeEntry};
 
 /// Whether `n` may be picked as a random gossip entry: not myself, not PFAIL
 /// (those are all appended anyway), not in handshake, with an address, and
@@ -119,7 +110,7 @@ impl Core {
             .unwrap_or(false);
         for g in gossip {
             if self.table.contains(&g.nodename) {
-                if let (true, Some(s)) = (sender_is_master, sender) {
+                if let (true, Some(s)) = (report_counts(sender_is_master), sender) {
                     if g.nodename != self.myself {
                         self.gossip_failure_report(now_ms, &g.nodename, &s, g.flags);
                     }

@@ -52,6 +52,7 @@ pub mod node_table;
 mod outgoing;
 mod packet;
 mod persist;
+pub mod rules;
 pub mod summary;
 pub mod vote;
 
@@ -73,11 +74,11 @@ pub(crate) use altered;
 pub use constants::*;
 pub use effect::{sends, split_at_sync, Effect, Reply};
 pub use event::{ClusterCommand, Event, FailoverMode, GossipChoice, LinkId};
-pub use gossip::gossip_wanted;
 pub use info::{BusStats, ClusterInfo};
 pub use node_table::{LinkState, NodeEntry, NodeTable};
 pub use packet::random_name;
 pub use persist::RestartError;
+pub use rules::gossip_wanted;
 pub use summary::{ClusterState, NodeSummary, PeerSummary, Role, SlotOwnerRange};
 
 /// Who I am: the fields of `myself` a node starts with.

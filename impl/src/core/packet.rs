@@ -208,12 +208,7 @@ impl Core {
         let Some(s) = sender else { return };
         self.update_sender_role(&s, &h.slaveof);
         self.update_sender_slots(&s, &h.myslots, epochs.config);
-        if self.me().is_master()
-            && self.table.get(&s).map(|n| n.is_master()).unwrap_or(false)
-            && epochs.config == self.me().config_epoch
-        {
-            self.handle_config_epoch_collision(&s);
-        }
+        self.handle_config_epoch_collision(&s, epochs.config);
         self.process_gossip(now_ms, Some(s), g);
     }
 

@@ -166,6 +166,6 @@ impl Core {
             }
         }
         let covered = !self.cfg.require_full_coverage || served == CLUSTER_SLOTS;
-        self.state_ok = covered && size > 0 && reachable >= super::failure::failure_quorum(size);
+        self.state_ok = covered && size > 0 && reachable >= super::rules::failure_quorum(size);
     }
 }

@@ -1,8 +1,8 @@
 //! Unit tests of the core's rules, driven event by event.
 
 use super::effect::split_at_sync;
-use super::election::{auth_retry_ms, auth_timeout_ms, election_delay_ms, election_quorum};
-use super::failure::failure_quorum;
+use super::election::{auth_retry_ms, auth_timeout_ms, election_delay_ms};
+use super::rules::{election_quorum, failure_quorum};
 use super::*;
 use crate::codec::{Body, Message};
 

@@ -4,6 +4,7 @@
 use super::altered;
 use crate::codec::{mflags0, Header, NodeName};
 
+use super::rules::{self, VoteFacts};
 use super::Core;
 
 /// Why a vote was refused (the log reasons of `clusterSendFailoverAuthIfNeeded`).
@@ -34,39 +35,30 @@ impl Core {
         request: &Header,
     ) -> Result<(), VoteDenied> {
         let me = self.me();
-        if me.is_replica() || me.numslots == 0 {
-            return Err(VoteDenied::NotAVoter);
-        }
-        if request.current_epoch < self.current_epoch {
-            return Err(VoteDenied::StaleEpoch);
-        }
-        if self.last_vote_epoch == self.current_epoch && !altered!(self, VoteIgnoresLastVoteEpoch) {
-            return Err(VoteDenied::AlreadyVoted);
-        }
-        let node = self.table.get(requester).ok_or(VoteDenied::NotAReplica)?;
-        let master = match node.master.and_then(|m| self.table.get(&m)) {
-            Some(m) if !node.is_master() => m,
-            _ => return Err(VoteDenied::NotAReplica),
+        let master = self
+            .table
+            .get(requester)
+            .filter(|n| !n.is_master())
+            .and_then(|n| n.master)
+            .and_then(|m| self.table.get(&m));
+        let facts = VoteFacts {
+            i_am_voter: me.is_master() && me.numslots > 0,
+            request_epoch: request.current_epoch,
+            current_epoch: self.current_epoch,
+            last_vote_epoch: self.last_vote_epoch,
+            requester_is_replica: master.is_some(),
+            master_failed: master.is_some_and(|m| m.failed()),
+            force_ack: request.mflags[0] & mflags0::FORCEACK != 0,
+            voted_recently: master
+                .and_then(|m| m.voted_time_ms)
+                .is_some_and(|t| now_ms.saturating_sub(t) < self.cfg.node_timeout_ms * 2),
+            stale_claim: request.myslots.iter().any(|slot| {
+                self.table
+                    .slot_owner_epoch(slot)
+                    .is_some_and(|e| e > request.config_epoch)
+            }),
         };
-        let force_ack = request.mflags[0] & mflags0::FORCEACK != 0;
-        if !master.failed() && !force_ack {
-            return Err(VoteDenied::MasterUp);
-        }
-        if let Some(t) = master.voted_time_ms {
-            if now_ms.saturating_sub(t) < self.cfg.node_timeout_ms * 2 {
-                return Err(VoteDenied::VotedRecently);
-            }
-        }
-        let stale = request.myslots.iter().any(|slot| {
-            self.table
-                .slot_owner_epoch(slot)
-                .map(|e| e > request.config_epoch)
-                .unwrap_or(false)
-        });
-        if stale {
-            return Err(VoteDenied::StaleSlotClaim);
-        }
-        Ok(())
+        rules::may_vote_for(&facts, altered!(self, VoteIgnoresLastVoteEpoch))
     }
 
     /// Votes for `requester` if allowed: record `lastVoteEpoch` and the vote
