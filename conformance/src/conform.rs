@@ -134,7 +134,7 @@ pub fn run(args: &ConformArgs) -> Result<bool, String> {
     }
     if !totals.beyond_real_time.is_empty() {
         println!(
-            "{} traces ended where the model keeps a failure report past 2·NT (see specs/traces.md)",
+            "{} traces ended where failure reports differ only by an age the model does not track (see specs/traces.md)",
             totals.beyond_real_time.len()
         );
     }

@@ -3,7 +3,7 @@
 //! within a depth, and seeded random walks.
 
 use clusterbus_model::trace::to_json_lines;
-use clusterbus_model::{Action, Bug, ClusterModel, ModelCfg, State};
+use clusterbus_model::{Action, Body, Bug, ClusterModel, ModelCfg, State};
 use clusterbus_node::splitmix::SplitMix64;
 use stateright::{Checker, Expectation, HasDiscoveries, Model};
 use std::collections::BTreeSet;
@@ -141,10 +141,15 @@ pub fn next_steps(model: &ClusterModel, s: &State) -> Vec<(Action, State)> {
         .collect()
 }
 
-/// A reproducible random walk of at most `max_steps` steps.
+/// A reproducible random walk of at most `max_steps` steps. Even-numbered
+/// walks pick among the enabled steps uniformly; odd-numbered ones are
+/// guided (see `guided_weight`), so that elections, votes, UPDATEs and
+/// retries, which a uniform walk seldom reaches past the crashes and pings
+/// it mostly takes, are replayed too.
 pub fn random_walk(cfg: &ModelCfg, seed: u64, walk: usize, max_steps: usize) -> Trace {
     let model = ClusterModel::new(cfg.clone());
     let mut rng = SplitMix64::new(seed ^ (walk as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let guided = walk % 2 == 1;
     let mut states = model.init_states();
     states.truncate(1);
     let mut actions = Vec::new();
@@ -154,15 +159,50 @@ pub fn random_walk(cfg: &ModelCfg, seed: u64, walk: usize, max_steps: usize) -> 
         if next.is_empty() {
             break;
         }
-        let k = rng.below(next.len() as u64) as usize;
+        let k = if guided {
+            let weights: Vec<u64> = next.iter().map(|(a, _)| guided_weight(last, a)).collect();
+            let mut r = rng.below(weights.iter().sum());
+            weights
+                .iter()
+                .position(|&w| {
+                    let hit = r < w;
+                    r = r.saturating_sub(w);
+                    hit
+                })
+                .unwrap_or(0)
+        } else {
+            rng.below(next.len() as u64) as usize
+        };
         let (a, s) = next.swap_remove(k);
         actions.push(a);
         states.push(s);
     }
+    let kind = if guided { "guided walk" } else { "walk" };
     Trace {
-        name: format!("walk {walk} (seed {seed})"),
+        name: format!("{kind} {walk} (seed {seed})"),
         states,
         actions,
+    }
+}
+
+/// How much a guided walk prefers `action` in `s`: protocol progress
+/// (delivering FAIL, AUTH and UPDATE messages, elections and their
+/// timeouts) most, faults least, so that a walk gets past the first crash
+/// into failovers, retries and rejoins.
+fn guided_weight(s: &State, action: &Action) -> u64 {
+    match *action {
+        Action::Deliver { from, to } => match s.link(from, to).first().map(|m| &m.body) {
+            Some(Body::Ping { .. } | Body::Pong { .. } | Body::Meet { .. }) => 4,
+            _ => 16,
+        },
+        Action::ElectionDue { .. } | Action::AuthTimeout { .. } => 16,
+        Action::NodeTimeout { .. } | Action::VoteCooldown { .. } | Action::FailUndo { .. } => 4,
+        Action::SendPing { .. } | Action::Meet { .. } => 2,
+        Action::Restart { .. } => 2,
+        Action::Crash { .. }
+        | Action::LinkBreak { .. }
+        | Action::ReportExpired { .. }
+        | Action::HandshakeTimeout { .. } => 1,
     }
 }
 

@@ -63,14 +63,14 @@ impl Network {
         Some(self.msgs.remove(r.start))
     }
 
-    /// Take the newest message of `from → to`.
-    pub fn pop_back(&mut self, from: NodeIx, to: NodeIx) -> Option<Msg> {
+    /// Take the `k`-th message (oldest is 0) of `from → to` out of its queue.
+    pub fn take(&mut self, from: NodeIx, to: NodeIx, k: usize) -> Option<Msg> {
         let r = self.range(from, to);
-        if r.is_empty() {
+        if k >= r.len() {
             return None;
         }
-        self.links.remove(r.end - 1);
-        Some(self.msgs.remove(r.end - 1))
+        self.links.remove(r.start + k);
+        Some(self.msgs.remove(r.start + k))
     }
 
     /// Lose everything in flight on `from → to`.
@@ -173,7 +173,10 @@ mod tests {
         assert_eq!(net.link(0, 1), &[msg(0, 1)]);
         net.clear(0, 1);
         assert_eq!(net.link(0, 1), &[] as &[Msg]);
-        assert_eq!(net.pop_back(1, 0), Some(msg(1, 2)));
+        net.push(1, 0, msg(1, 3));
+        assert_eq!(net.take(1, 0, 2), None);
+        assert_eq!(net.take(1, 0, 0), Some(msg(1, 2)));
+        assert_eq!(net.take(1, 0, 0), Some(msg(1, 3)));
         net.clear_node(2);
         assert!(net.is_empty());
     }

@@ -11,10 +11,10 @@
 pub const UNIQUE_STATES: &[(&str, usize, Option<usize>)] = &[
     ("handshake-3", 7_349_808, Some(7_349_808)),
     ("failover-3m1r", 1_320_593, Some(1_320_593)),
-    ("failover-3m2r", 3_078_275, Some(6_145_769)),
+    ("failover-3m2r", 3_078_248, Some(6_145_715)),
     ("retry-3m1r", 2_049_556, Some(2_049_556)),
-    ("crash-restart-3m1r", 5_288_769, Some(5_288_769)),
-    ("crash-restart-3m2r", 4_065_632, None),
+    ("crash-restart-3m1r", 5_285_619, Some(5_285_619)),
+    ("crash-restart-3m2r", 4_065_626, None),
 ];
 
 /// The pinned count of the default check of `config`.

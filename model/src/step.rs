@@ -4,7 +4,7 @@
 use crate::action::Action;
 use crate::config::{Bug, ModelCfg};
 use crate::message::{Body, Epoch, Gossip, GossipList, Msg, NodeIx, MAX_NODES};
-use crate::receive::{header_of, receive, send};
+use crate::receive::{header_of, pong_matters, receive, send};
 use crate::rules;
 use crate::state::{Election, State};
 
@@ -225,7 +225,7 @@ pub fn apply(cfg: &ModelCfg, st: &mut State, action: &Action) {
             st.nodes[node as usize].peers[about as usize].reports &= !(1 << reporter);
         }
         Action::FailUndo { node, about } => fail_undo(cfg, st, node, about),
-        Action::ElectionDue { node } => start_election(st, node),
+        Action::ElectionDue { node } => start_election(cfg, st, node),
         Action::AuthTimeout { node } => {
             // Timely only once no request or vote of this election is on its way.
             st.ghost.untimely |= election_in_flight(st, node);
@@ -275,11 +275,11 @@ fn fail_undo(cfg: &ModelCfg, st: &mut State, node: NodeIx, about: NodeIx) {
     };
     let queued = st.link(about, node).len();
     receive(cfg, st, about, ping);
-    // A FAIL peer makes the PONG matter, so it was queued last on `about → node`.
-    if st.link(about, node).len() > queued {
-        if let Some(pong) = st.net.pop_back(about, node) {
-            receive(cfg, st, node, pong);
-        }
+    // A FAIL peer makes the PONG matter, so it was queued on `about → node`
+    // right behind what was there, and ahead of anything the PING's gossip
+    // made `about` send (a FAIL it now declares, say), which stays in flight.
+    if let Some(pong) = st.net.take(about, node, queued) {
+        receive(cfg, st, node, pong);
     }
     let p = &mut st.nodes[node as usize].peers[about as usize];
     p.fail = false;
@@ -310,11 +310,34 @@ fn send_ping(cfg: &ModelCfg, st: &mut State, node: NodeIx, peer: NodeIx, gossip:
     send(st, node, peer, msg);
 }
 
-/// currentEpoch++, saved, then AUTH_REQUEST to the masters. Mirrors
-/// `clusterHandleSlaveFailover` and `clusterRequestFailoverAuth`. The model
-/// sends the request to masters only: replicas ignore it (bar the epoch in its
-/// header, which reaches them with the winner's PONG anyway).
-fn start_election(st: &mut State, me: NodeIx) {
+/// A PONG to the other replicas of my master, as an election is planned, so
+/// they learn my offset; then currentEpoch++, saved, then AUTH_REQUEST to the
+/// masters. Mirrors `clusterHandleSlaveFailover` and
+/// `clusterRequestFailoverAuth`. The model has no offsets, so it sends the
+/// PONG only where it tells its receiver something else (a replica of my
+/// master that is in fact a master with a newer claim answers the stale
+/// claim with an UPDATE). It sends the request to masters only: replicas
+/// ignore it (bar the epoch in its header, which reaches them with the
+/// winner's PONG anyway).
+fn start_election(cfg: &ModelCfg, st: &mut State, me: NodeIx) {
+    let my_master = st.nodes[me as usize].master;
+    let siblings: Vec<NodeIx> = st.nodes[me as usize]
+        .known_peers()
+        .filter(|&j| {
+            my_master.is_some() && st.nodes[me as usize].peers[j as usize].master == my_master
+        })
+        .collect();
+    for j in siblings {
+        let pong = Msg {
+            header: header_of(st, me),
+            body: Body::Pong {
+                gossip: GossipList::new(),
+            },
+        };
+        if pong_matters(cfg, st, j, &pong) {
+            send(st, me, j, pong);
+        }
+    }
     let node = &mut st.nodes[me as usize];
     let master_failed = node.master.is_some_and(|m| node.peers[m as usize].fail);
     st.ghost.election_without_fail |= !master_failed;

@@ -181,10 +181,13 @@ impl Replayer {
             .queue(i, about)
             .pop_back()
             .ok_or_else(|| format!("n{i} sent no PING to n{about}"))?;
+        // The PONG is queued behind what was in flight, and ahead of what
+        // the PING's gossip made `about` send besides; those stay in flight.
+        let queued = self.queue(about, i).len();
         self.deliver(about, ping)?;
         let pong = self
             .queue(about, i)
-            .pop_back()
+            .remove(queued)
             .ok_or_else(|| format!("n{about} did not answer n{i}'s PING"))?;
         self.deliver(i, pong)
     }

@@ -148,17 +148,23 @@ impl Replayer {
         }
     }
 
-    /// When the only difference is failure reports the model holds and the
-    /// node's clock has expired, says which.
+    /// When the only difference is failure reports whose age the model does
+    /// not track, says which: reports the model holds and the node's clock
+    /// has expired, and reports the node kept from while its subject was
+    /// FAIL, which the model drops (`specs/traces.md`).
     fn only_expired_reports(&self, st: &State) -> Option<String> {
         let validity = 2 * super::mapping::NODE_TIMEOUT_MS;
         let mut expired = Vec::new();
+        let mut kept = Vec::new();
         for i in 0..self.n() as NodeIx {
             let mut model = NodeView::of_model(i, &st.nodes[i as usize]);
             let node = self.view(i);
             for (j, (m, n)) in model.peers.iter_mut().zip(&node.peers).enumerate() {
-                if n.reports & !m.reports != 0 {
-                    return None;
+                for r in (0..8u8).filter(|r| (n.reports & !m.reports) & (1 << r) != 0) {
+                    if !self.reports_while_fail.contains(&(i, j as NodeIx, r)) {
+                        return None;
+                    }
+                    kept.push(format!("n{i} keeps n{r}'s report about n{j} from its FAIL"));
                 }
                 for r in (0..8u8).filter(|r| (m.reports & !n.reports) & (1 << r) != 0) {
                     let seen = self.reports_seen.get(&(i, j as NodeIx, r))?;
@@ -178,12 +184,23 @@ impl Replayer {
                 .filter(|&to| to != from)
                 .all(|to| self.projected(from, to).ok().as_deref() == Some(st.link(from, to)))
         });
-        (links_agree && !expired.is_empty()).then(|| {
-            format!(
+        if !links_agree {
+            return None;
+        }
+        let mut why = Vec::new();
+        if !expired.is_empty() {
+            why.push(format!(
                 "the model still counts {}, older than 2·NT on the node's clock",
                 expired.join(", ")
-            )
-        })
+            ));
+        }
+        if !kept.is_empty() {
+            why.push(format!(
+                "the model keeps no reports about a FAIL node: {}",
+                kept.join(", ")
+            ));
+        }
+        (!why.is_empty()).then(|| why.join("; "))
     }
 
     pub(super) fn disagreement(

@@ -21,7 +21,7 @@ mod compare;
 pub mod mapping;
 pub mod project;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;
 
 use clusterbus_model::{Action, NodeIx, Start, State};
@@ -80,6 +80,9 @@ pub struct Replayer {
     logs: Vec<String>,
     /// (node, about, reporter) → the report's time when last seen.
     reports_seen: BTreeMap<(NodeIx, NodeIx, NodeIx), u64>,
+    /// (node, about, reporter) of the reports a core held while, in the
+    /// model, that node saw `about` FAIL (the model keeps none then).
+    reports_while_fail: BTreeSet<(NodeIx, NodeIx, NodeIx)>,
     /// A rule every core breaks, in the tests that show it is noticed.
     #[cfg(test)]
     alteration: Option<clusterbus_node::core::alteration::Alteration>,
@@ -156,6 +159,7 @@ impl Replayer {
             mapped: BTreeMap::new(),
             logs: Vec::new(),
             reports_seen: BTreeMap::new(),
+            reports_while_fail: BTreeSet::new(),
             #[cfg(test)]
             alteration: None,
             map,
@@ -264,28 +268,39 @@ impl Replayer {
             return Err(fail(self, why));
         }
         let result = self.compare(step, action, after);
-        self.note_reports();
+        self.note_reports(after);
         result
     }
 
     /// Remembers when each failure report was last seen in a core, so that a
     /// report the model still holds can be told apart from one the node's
-    /// clock has expired.
-    fn note_reports(&mut self) {
+    /// clock has expired; and which reports a core held while the model's
+    /// node saw their subject FAIL, which the model does not keep.
+    fn note_reports(&mut self, after: &State) {
         for i in 0..self.n() as NodeIx {
-            let Some(core) = self.core(i) else { continue };
+            let Some(core) = self.core(i) else {
+                // A crash loses the reports on both sides.
+                self.reports_while_fail.retain(|k| k.0 != i);
+                continue;
+            };
             let mut seen = Vec::new();
+            let mut while_fail = Vec::new();
             for e in core.nodes() {
                 let Some(about) = self.map.index_of(&e.name) else {
                     continue;
                 };
+                let fail_in_model = after.nodes[i as usize].peers[about as usize].fail;
                 for (r, t) in &e.fail_reports {
                     if let Some(r) = self.map.index_of(r) {
                         seen.push(((i, about, r), *t));
+                        if fail_in_model {
+                            while_fail.push((i, about, r));
+                        }
                     }
                 }
             }
             self.reports_seen.extend(seen);
+            self.reports_while_fail.extend(while_fail);
         }
     }
 

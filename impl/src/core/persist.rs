@@ -161,7 +161,12 @@ fn load_table(persisted: &NodesConf, now_ms: u64) -> Result<NodeTable, RestartEr
     table.nodes.clear();
     for r in &persisted.nodes {
         let id = parse_id(&r.id)?;
-        let mut n = NodeEntry::new(id, r.flags, now_ms);
+        // A PFAIL (`fail?`) on disk is not loaded: it is an observation of
+        // my own pings before the crash, which the new process makes again.
+        // Redis loads it (whether it is on disk depends on whether anything
+        // saved the config after it was set); the model drops it, and so
+        // does the core, so that a restart is one behaviour, not two.
+        let mut n = NodeEntry::new(id, r.flags & !flags::PFAIL, now_ms);
         n.ip = r.ip.clone();
         n.port = r.port;
         n.cport = r.cport;
