@@ -72,7 +72,7 @@ pub fn info(ctx: &Context, args: &[Vec<u8>]) -> Frame {
         }
         render(ctx, section, &mut out);
     }
-    Frame::Bulk(out.into_bytes())
+    Frame::Verbatim(out.into_bytes())
 }
 
 /// Appends one section to `out`.

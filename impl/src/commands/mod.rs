@@ -6,8 +6,10 @@
 //! [`execute`] checks a request against the [`table`] (existence, arity,
 //! AUTH), routes keyed commands by slot ([`routing`]), then dispatches.
 
+pub mod client;
 pub mod cluster;
 pub mod data;
+pub mod hello;
 pub mod info;
 pub mod introspect;
 pub mod routing;
@@ -18,7 +20,7 @@ pub(crate) mod testkit;
 
 use crate::core::{ClusterCommand, Core};
 use crate::db::Db;
-use crate::resp::Frame;
+use crate::resp::{Frame, Protocol};
 use table::{CommandSpec, Family};
 
 /// A client request: the command name and its arguments, as sent.
@@ -38,6 +40,12 @@ pub struct Session {
     pub readonly: bool,
     /// ASKING was sent: the next command may touch an importing slot.
     pub asking: bool,
+    /// The protocol replies are written in (`HELLO 2|3`).
+    pub protocol: Protocol,
+    /// The connection's id (`CLIENT ID`, HELLO's `id`), unique per process.
+    pub id: u64,
+    /// The name set by `CLIENT SETNAME` or `HELLO SETNAME` (empty: none).
+    pub name: Vec<u8>,
 }
 
 /// Facts about this process that INFO and a few commands report.

@@ -5,7 +5,7 @@
 //! redis-server in cluster mode.
 
 use super::table::CommandSpec;
-use super::{arity_error, info, introspect, Context, Outcome};
+use super::{arity_error, hello, info, introspect, Context, Outcome, ServerFacts};
 use crate::resp::{string2ll, Frame};
 
 /// `ERR syntax error` (`shared.syntaxerr`).
@@ -29,6 +29,7 @@ pub fn execute(ctx: &mut Context, spec: &CommandSpec, args: &[Vec<u8>]) -> Outco
         "ping" => ping(args),
         "echo" => Frame::Bulk(args[1].clone()),
         "auth" => auth(ctx, args),
+        "hello" => hello::hello(ctx, args),
         "quit" => return Outcome::ReplyAndClose(Frame::ok()),
         "select" => select(args),
         "dbsize" => Frame::Integer(ctx.db.len() as i64),
@@ -79,17 +80,23 @@ fn auth(ctx: &mut Context, args: &[Vec<u8>]) -> Frame {
         [_, user, password] => (user, password),
         _ => return syntax_error(),
     };
-    let accepted = user == b"default"
-        && match &ctx.facts.requirepass {
-            None => true,
-            Some(expected) => same_secret(expected.as_bytes(), password),
-        };
-    if accepted {
+    if authenticate(ctx.facts, user, password) {
         ctx.session.authenticated = true;
         Frame::ok()
     } else {
         Frame::error("WRONGPASS invalid username-password pair or user is disabled.")
     }
+}
+
+/// Whether `user` / `password` log in: only `default` exists, with
+/// `requirepass` as its password, or any password without one (`nopass`).
+/// Mirrors `ACLAuthenticateUser`.
+pub(super) fn authenticate(facts: &ServerFacts, user: &[u8], password: &[u8]) -> bool {
+    user == b"default"
+        && match &facts.requirepass {
+            None => true,
+            Some(expected) => same_secret(expected.as_bytes(), password),
+        }
 }
 
 /// Compares a password in time that does not depend on where they differ

@@ -73,7 +73,9 @@ pub async fn run(mut stream: TcpStream, inputs: mpsc::UnboundedSender<Input>, se
                     let Some(reply) = ask(&inputs, args, session.clone()).await else {
                         return;
                     };
-                    reply.frame.encode(&mut out);
+                    // In the protocol after the command: HELLO 3's own
+                    // reply is already RESP3, as in Redis.
+                    reply.frame.encode_as(reply.session.protocol, &mut out);
                     session = reply.session;
                     if reply.close {
                         close = true;

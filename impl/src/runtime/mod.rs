@@ -293,11 +293,18 @@ async fn accept_clients(
     inputs: mpsc::UnboundedSender<Input>,
     session: Session,
 ) {
+    // Client ids start at 1 and are never reused (`server.next_client_id`).
+    let mut next_id = 1u64;
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
-        tokio::spawn(client::run(stream, inputs.clone(), session.clone()));
+        let session = Session {
+            id: next_id,
+            ..session.clone()
+        };
+        next_id += 1;
+        tokio::spawn(client::run(stream, inputs.clone(), session));
     }
 }

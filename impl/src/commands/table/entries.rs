@@ -63,6 +63,15 @@ const fn keyed(
 
 const STALE: &[&str] = &["loading", "stale"];
 const CONN: &[&str] = &["@fast", "@connection"];
+/// The flags of AUTH and HELLO: allowed before AUTH, and while loading.
+const HANDSHAKE: &[&str] = &[
+    "noscript",
+    "loading",
+    "stale",
+    "fast",
+    "no_auth",
+    "allow_busy",
+];
 const READ_FAST: &[&str] = &["readonly", "fast"];
 const WRITE_FAST: &[&str] = &["write", "fast"];
 const WRITE_OOM: &[&str] = &["write", "denyoom"];
@@ -153,7 +162,7 @@ pub static COMMAND_SUBCOMMANDS: [CommandSpec; 4] = [
 ];
 
 /// Every command of the client port, in `COMMAND` order.
-pub static COMMANDS: [CommandSpec; 32] = [
+pub static COMMANDS: [CommandSpec; 33] = [
     CommandSpec {
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         ..plain(
@@ -174,14 +183,7 @@ pub static COMMANDS: [CommandSpec; 32] = [
     plain(
         "auth",
         -2,
-        &[
-            "noscript",
-            "loading",
-            "stale",
-            "fast",
-            "no_auth",
-            "allow_busy",
-        ],
+        HANDSHAKE,
         CONN,
         [
             "Authenticate to the server",
@@ -189,6 +191,13 @@ pub static COMMANDS: [CommandSpec; 32] = [
             "connection",
             "O(N) where N is the number of passwords defined for the user",
         ],
+    ),
+    plain(
+        "hello",
+        -1,
+        HANDSHAKE,
+        CONN,
+        ["Handshake with Redis", "6.0.0", "connection", O1],
     ),
     plain(
         "quit",
