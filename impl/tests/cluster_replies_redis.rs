@@ -9,6 +9,11 @@
 //! key. Each pair of replies must have the same shape (RESP types, lengths,
 //! field names, in order) and, as nothing here differs between the two
 //! nodes (no peers, so no times or message counters), the same bytes.
+//!
+//! The same again in RESP3, after `HELLO 3` on both sides: HELLO itself
+//! (its errors too), the CLUSTER replies (verbatim strings, maps), and the
+//! data, CONFIG GET and COMMAND INFO replies whose RESP3 form differs from
+//! their RESP2 one (nulls, maps, sets). These are compared byte for byte.
 
 mod common;
 
@@ -17,7 +22,9 @@ use std::net::TcpStream;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use clusterbus_node::commands::{cluster, core_reply, Context, Outcome, ServerFacts, Session};
+use clusterbus_node::commands::{
+    cluster, core_reply, execute, Context, Outcome, Request, ServerFacts, Session,
+};
 use clusterbus_node::core::{name_from_str, Core, CoreConfig, Effect, Event, NodeIdentity};
 use clusterbus_node::db::{Db, Entry};
 use common::{read_reply, Redis, Reply, WAIT};
@@ -52,7 +59,7 @@ impl Raw {
     }
 }
 
-/// Copies one RESP2 value from `r` to `out`, byte for byte.
+/// Copies one RESP2 or RESP3 value from `r` to `out`, byte for byte.
 fn read_raw(r: &mut impl BufRead, out: &mut Vec<u8>) {
     let start = out.len();
     r.read_until(b'\n', out).expect("read a RESP line");
@@ -64,13 +71,14 @@ fn read_raw(r: &mut impl BufRead, out: &mut Vec<u8>) {
             .unwrap_or_else(|_| panic!("bad RESP length line {line:?}"))
     };
     match line.as_bytes().first() {
-        Some(b'$') if len() >= 0 => {
+        Some(b'$' | b'=' | b'!') if len() >= 0 => {
             let mut body = vec![0u8; len() as usize + 2];
             r.read_exact(&mut body).expect("read a bulk string");
             out.extend_from_slice(&body);
         }
-        Some(b'*') => (0..len().max(0)).for_each(|_| read_raw(r, out)),
-        Some(b'+' | b'-' | b':' | b'$') => {}
+        Some(b'*' | b'~' | b'>') => (0..len().max(0)).for_each(|_| read_raw(r, out)),
+        Some(b'%') => (0..2 * len().max(0)).for_each(|_| read_raw(r, out)),
+        Some(b'+' | b'-' | b':' | b'$' | b'_' | b',' | b'#' | b'(') => {}
         _ => panic!("unexpected RESP line {line:?}"),
     }
 }
@@ -111,7 +119,31 @@ impl Ours {
             }
             other => panic!("unexpected outcome for {words:?}: {other:?}"),
         };
-        frame.to_bytes()
+        frame.to_bytes_as(self.session.protocol)
+    }
+
+    /// Runs any request as the runtime does (dispatch, AUTH, routing), and
+    /// returns the reply bytes in the session's protocol after it.
+    fn request(&mut self, words: &[&str]) -> Vec<u8> {
+        if words[0].eq_ignore_ascii_case("CLUSTER") {
+            return self.call(words);
+        }
+        let req = Request {
+            args: words.iter().map(|w| w.as_bytes().to_vec()).collect(),
+        };
+        let mut ctx = Context {
+            core: &self.core,
+            db: &mut self.db,
+            now_ms: self.now_ms,
+            entropy: 7,
+            session: &mut self.session,
+            facts: &self.facts,
+        };
+        let frame = match execute(&mut ctx, &req) {
+            Outcome::Reply(f) | Outcome::ReplyAndClose(f) | Outcome::Write { reply: f, .. } => f,
+            other => panic!("unexpected outcome for {words:?}: {other:?}"),
+        };
+        frame.to_bytes_as(self.session.protocol)
     }
 }
 
@@ -261,6 +293,25 @@ fn error_cases(myid: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Both nodes take every slot; then `cmp` compares the CLUSTER replies of
+/// a lone master (SLOTS, SHARDS, INFO, NODES, MYID) and the error cases.
+fn take_all_slots_and_compare(
+    ours: &mut Ours,
+    raw: &mut Raw,
+    myid: &str,
+    cmp: fn(&mut Ours, &mut Raw, &[&str]),
+) {
+    cmp(ours, raw, &["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]);
+    wait_state_ok(raw);
+    for sub in ["SLOTS", "SHARDS", "INFO", "NODES", "MYID"] {
+        cmp(ours, raw, &["CLUSTER", sub]);
+    }
+    for case in error_cases(myid) {
+        let words: Vec<&str> = case.iter().map(String::as_str).collect();
+        cmp(ours, raw, &words);
+    }
+}
+
 #[test]
 fn cluster_replies_match_redis_byte_for_byte() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -269,20 +320,7 @@ fn cluster_replies_match_redis_byte_for_byte() {
     let myid = String::from_utf8_lossy(&raw.call(&["CLUSTER", "MYID"])[5..45]).into_owned();
     let mut ours = ours_like(&redis, &myid);
 
-    compare(
-        &mut ours,
-        &mut raw,
-        &["CLUSTER", "ADDSLOTSRANGE", "0", "16383"],
-    );
-    wait_state_ok(&mut raw);
-    for sub in ["SLOTS", "SHARDS", "INFO", "NODES", "MYID"] {
-        compare(&mut ours, &mut raw, &["CLUSTER", sub]);
-    }
-
-    for case in error_cases(&myid) {
-        let words: Vec<&str> = case.iter().map(String::as_str).collect();
-        compare(&mut ours, &mut raw, &words);
-    }
+    take_all_slots_and_compare(&mut ours, &mut raw, &myid, compare);
 
     compare(&mut ours, &mut raw, &["CLUSTER", "SET-CONFIG-EPOCH", "5"]);
     compare(&mut ours, &mut raw, &["CLUSTER", "SET-CONFIG-EPOCH", "6"]);
@@ -340,5 +378,69 @@ fn help_has_redis_header_and_footer() {
             continue; // not supported by this node
         }
         assert!(ours_usages.contains(&usage), "HELP lacks {usage:?}");
+    }
+}
+
+/// Same bytes, for RESP3 replies (the RESP2 test above compares shapes).
+fn compare3(ours: &mut Ours, raw: &mut Raw, words: &[&str]) {
+    let (o, r) = (ours.request(words), raw.call(words));
+    assert_eq!(
+        String::from_utf8_lossy(&o),
+        String::from_utf8_lossy(&r),
+        "RESP3 bytes of {words:?}"
+    );
+}
+
+#[test]
+fn resp3_replies_match_redis_byte_for_byte() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let redis = Redis::start(dir.path(), &["--cluster-announce-ip", "127.0.0.1"]);
+    let mut raw = Raw::connect(redis.port);
+    let myid = String::from_utf8_lossy(&raw.call(&["CLUSTER", "MYID"])[5..45]).into_owned();
+    let client_id = String::from_utf8_lossy(&raw.call(&["CLIENT", "ID"]))
+        .trim_start_matches(':')
+        .trim_end()
+        .parse::<u64>()
+        .expect("CLIENT ID is an integer");
+    let mut ours = ours_like(&redis, &myid);
+    ours.facts.version = "7.0.15".into();
+    ours.session.id = client_id;
+    ours.session.authenticated = true;
+
+    // HELLO and its errors; only a good HELLO changes the protocol.
+    for words in [
+        &["HELLO"][..],
+        &["HELLO", "4"],
+        &["HELLO", "x"],
+        &["HELLO", "3", "foo"],
+        &["HELLO", "3", "AUTH", "default"],
+        &["HELLO", "3", "AUTH", "nouser", "p"],
+        &["HELLO", "3", "SETNAME", "a b"],
+        &["HELLO", "2"],
+        &["HELLO", "3"],
+        &["HELLO"],
+        &["HELLO", "3", "AUTH", "default", "any", "SETNAME", "app"],
+    ] {
+        compare3(&mut ours, &mut raw, words);
+    }
+    take_all_slots_and_compare(&mut ours, &mut raw, &myid, compare3);
+    for words in [
+        &["GET", "foo"][..],
+        &["SET", "foo", "bar", "GET"],
+        &["SET", "foo", "baz", "GET"],
+        &["MGET", "foo", "nosuch"],
+        &["TTL", "foo"],
+        &["PTTL", "nosuch"],
+        &["CLUSTER", "GETKEYSINSLOT", "12182", "10"],
+        &["CLUSTER", "COUNTKEYSINSLOT", "12182"],
+        &["CONFIG", "GET", "cluster-node-timeout"],
+        &["CONFIG", "GET", "nosuch"],
+        &["COMMAND", "INFO", "get", "mget", "nosuch", "config|get"],
+        &["COMMAND", "DOCS", "nosuch"],
+        &["INFO", "keyspace"],
+        &["PING"],
+        &["ECHO", "hi"],
+    ] {
+        compare3(&mut ours, &mut raw, words);
     }
 }
