@@ -372,6 +372,10 @@ impl Core {
     /// Sets my replication offset (the runtime's replication, if any, knows it).
     pub fn set_repl_offset(&mut self, offset: u64) {
         self.repl_offset = offset;
+        // A replica in a manual failover waits for its offset to reach the
+        // paused master's: check again whenever it moves (Redis checks in
+        // every `clusterCron`, `clusterHandleManualFailover`).
+        self.handle_manual_failover();
     }
     /// Tells the core when my replication link to my master last carried
     /// data (`server.master->lastinteraction`); `None` when the runtime

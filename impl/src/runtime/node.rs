@@ -3,7 +3,7 @@
 //! carries out the effects the core returns, in order: a durable `Persist`
 //! is written and synced before any effect after it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 
 use tokio::sync::mpsc;
@@ -28,6 +28,10 @@ const PING_SAMPLE_SIZE: usize = 5;
 const REPL_PING_EVERY_TICKS: u64 = 100;
 /// Keys looked at per cron tick by the active expiry.
 const EXPIRE_BUDGET_PER_TICK: usize = 20;
+/// Most write requests held while writes are paused for a manual failover.
+/// Each connection has at most one request in flight, so this is Redis's
+/// default `maxclients`; a write beyond it is refused rather than queued.
+const PAUSED_WRITES_MAX: usize = 10_000;
 
 /// Which node a connection belongs to, as the core names its links.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +64,10 @@ pub struct NodeTask {
     sink: Sink,
     /// Password to AUTH with at my master (`masterauth`).
     masterauth: Option<String>,
+    /// Write requests held while a replica of mine takes over by CLUSTER
+    /// FAILOVER (`pauseClients(PAUSE_DURING_FAILOVER, .., CLIENT_PAUSE_WRITE)`),
+    /// run in order once the pause ends.
+    paused_writes: VecDeque<ClientRequest>,
     started_ms: u64,
 }
 
@@ -78,6 +86,7 @@ impl NodeTask {
             source,
             sink: Sink::default(),
             masterauth: None,
+            paused_writes: VecDeque::new(),
             started_ms: now_ms(),
             core,
             db: Db::new(),
@@ -121,6 +130,7 @@ impl NodeTask {
                     None => break,
                 },
             }
+            self.release_paused_writes();
         }
         match self.save_config() {
             Ok(()) => tracing::info!("nodes.conf saved; shutting down"),
@@ -152,7 +162,10 @@ impl NodeTask {
         for event in self.scheduler.tick(now, &self.core, &choices) {
             self.handle(event);
         }
-        if self.core.is_master() {
+        // While writes are paused for a manual failover, nothing may move
+        // the offset the replica waits for: no expiry, no stream PING
+        // (`replicationCron` skips it then too).
+        if self.core.is_master() && !self.writes_paused() {
             self.db.expire_some(now, EXPIRE_BUDGET_PER_TICK);
             if self
                 .scheduler
@@ -160,6 +173,7 @@ impl NodeTask {
                 .is_multiple_of(REPL_PING_EVERY_TICKS)
             {
                 self.source.ping();
+                self.core.set_repl_offset(self.source.offset);
             }
         }
         self.follow_master();
@@ -316,7 +330,38 @@ impl NodeTask {
         });
     }
 
+    /// A master pauses writes from the moment a replica of its asks for a
+    /// manual failover until the failover ends (won, or timed out), so that
+    /// the offset it announced is the one the replica must reach.
+    fn writes_paused(&self) -> bool {
+        let mf = self.core.manual_failover();
+        self.core.is_master() && mf.end_ms.is_some() && mf.replica.is_some()
+    }
+
+    /// Runs the held writes once the pause is over; a node that became a
+    /// replica meanwhile answers them with MOVED to the new master.
+    fn release_paused_writes(&mut self) {
+        while !self.writes_paused() {
+            let Some(req) = self.paused_writes.pop_front() else {
+                return;
+            };
+            self.client(req);
+        }
+    }
+
     fn client(&mut self, req: ClientRequest) {
+        if self.writes_paused() && is_write(&req.args) {
+            if self.paused_writes.len() >= PAUSED_WRITES_MAX {
+                let _ = req.reply.send(ClientReply {
+                    frame: Frame::error("ERR too many writes held during a manual failover"),
+                    session: req.session,
+                    close: false,
+                });
+                return;
+            }
+            self.paused_writes.push_back(req);
+            return;
+        }
         let mut session = req.session;
         let now = now_ms();
         self.facts.replication = self.sink.facts(&self.source);
@@ -339,6 +384,7 @@ impl NodeTask {
             Outcome::Write { reply, propagate } => {
                 if self.core.is_master() {
                     self.source.propagate(&propagate);
+                    // The offset in my bus headers is the stream's, always.
                     self.core.set_repl_offset(self.source.offset);
                 }
                 (reply, false)
@@ -431,4 +477,12 @@ impl NodeTask {
             }
         }
     }
+}
+
+/// Whether a request names a write command (`CMD_WRITE`), which a manual
+/// failover pauses.
+fn is_write(args: &[Vec<u8>]) -> bool {
+    args.first()
+        .and_then(|name| commands::table::lookup(name))
+        .is_some_and(|spec| spec.is_write())
 }

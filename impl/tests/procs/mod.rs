@@ -286,6 +286,22 @@ fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
+/// The master `redis-cli --cluster create` gave a replica, and that replica.
+pub fn master_with_replica(nodes: &[Proc]) -> (usize, usize) {
+    let ids: Vec<String> = nodes.iter().map(Proc::id).collect();
+    for (r, node) in nodes.iter().enumerate() {
+        let line = node.view_of(&ids[r]).unwrap_or_default();
+        let fields: Vec<&str> = line.split(' ').collect();
+        if fields.get(2).is_some_and(|f| f.contains("slave")) {
+            let master = fields[3];
+            if let Some(m) = ids.iter().position(|id| id == master) {
+                return (m, r);
+            }
+        }
+    }
+    panic!("no replica found in CLUSTER NODES");
+}
+
 /// `redis-cli --cluster create` over `procs` with `replicas` per master.
 pub fn cluster_create(procs: &[&Proc], replicas: usize) -> Output {
     let addrs: Vec<String> = procs.iter().map(|p| p.addr()).collect();
