@@ -22,11 +22,13 @@ use std::net::TcpStream;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use clusterbus_node::commands::client::{self, ClientView};
 use clusterbus_node::commands::{
     cluster, core_reply, execute, Context, Outcome, Request, ServerFacts, Session,
 };
 use clusterbus_node::core::{name_from_str, Core, CoreConfig, Effect, Event, NodeIdentity};
 use clusterbus_node::db::{Db, Entry};
+use clusterbus_node::resp::Frame;
 use common::{read_reply, Redis, Reply, WAIT};
 
 /// A RESP connection to redis-server that hands back each reply's bytes.
@@ -122,6 +124,20 @@ impl Ours {
         frame.to_bytes_as(self.session.protocol)
     }
 
+    /// This session as CLIENT LIST shows it.
+    fn client_view(&self) -> ClientView {
+        ClientView {
+            id: self.session.id,
+            addr: "127.0.0.1:1".into(),
+            laddr: "127.0.0.1:2".into(),
+            fd: 8,
+            name: self.session.name.clone(),
+            last_cmd: "client|info".into(),
+            resp: self.session.protocol.version(),
+            ..ClientView::default()
+        }
+    }
+
     /// Runs any request as the runtime does (dispatch, AUTH, routing), and
     /// returns the reply bytes in the session's protocol after it.
     fn request(&mut self, words: &[&str]) -> Vec<u8> {
@@ -141,6 +157,16 @@ impl Ours {
         };
         let frame = match execute(&mut ctx, &req) {
             Outcome::Reply(f) | Outcome::ReplyAndClose(f) | Outcome::Write { reply: f, .. } => f,
+            // As the node task answers them, for a node whose one client
+            // is this session.
+            Outcome::Clients(q) => client::answer(&q, &[self.client_view()], self.session.id).reply,
+            Outcome::Config(changes) => {
+                let mut cfg = *self.core.config();
+                changes.iter().for_each(|c| c.apply(&mut cfg));
+                self.core.set_config(cfg);
+                Frame::ok()
+            }
+            Outcome::ResetStats => Frame::ok(),
             other => panic!("unexpected outcome for {words:?}: {other:?}"),
         };
         frame.to_bytes_as(self.session.protocol)
@@ -442,5 +468,171 @@ fn resp3_replies_match_redis_byte_for_byte() {
         &["ECHO", "hi"],
     ] {
         compare3(&mut ours, &mut raw, words);
+    }
+}
+
+/// The field names of `k=v k=v` (CLIENT INFO) or of INFO's `k:v` lines,
+/// per `# Section`.
+fn client_fields(line: &str) -> Vec<String> {
+    line.split_whitespace()
+        .filter_map(|kv| kv.split_once('=').map(|(k, _)| k.to_string()))
+        .collect()
+}
+
+fn info_sections(text: &str) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("# ") {
+            out.push((name.to_string(), Vec::new()));
+        } else if let (Some((k, _)), Some(last)) = (line.split_once(':'), out.last_mut()) {
+            last.1.push(k.to_string());
+        }
+    }
+    out
+}
+
+fn bulk_text(bytes: &[u8]) -> String {
+    match parse(bytes) {
+        Reply::Bulk(Some(b)) => String::from_utf8_lossy(&b).into_owned(),
+        other => panic!("expected a bulk string, got {other:?}"),
+    }
+}
+
+#[test]
+fn operator_replies_match_redis() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let redis = Redis::start(dir.path(), &["--cluster-announce-ip", "127.0.0.1"]);
+    let mut raw = Raw::connect(redis.port);
+    let myid = String::from_utf8_lossy(&raw.call(&["CLUSTER", "MYID"])[5..45]).into_owned();
+    let mut ours = ours_like(&redis, &myid);
+    ours.facts.version = "7.0.15".into();
+    ours.session.authenticated = true;
+    let id = String::from_utf8_lossy(&raw.call(&["CLIENT", "ID"])).into_owned();
+    ours.session.id = id[1..].trim_end().parse().expect("CLIENT ID is an integer");
+
+    // Byte for byte: replies that hold nothing specific to the process.
+    for words in [
+        &["CLIENT", "ID"][..],
+        &["CLIENT", "GETNAME"],
+        &["CLIENT", "SETNAME", "app-1"],
+        &["CLIENT", "GETNAME"],
+        &["CLIENT", "SETNAME", "a b"],
+        &["CLIENT", "ID", "x"],
+        &["CLIENT", "foo"],
+        &["CLIENT"],
+        &["CLIENT", "KILL"],
+        &["CLIENT", "KILL", "foo", "bar"],
+        &["CLIENT", "KILL", "ID", "0"],
+        &["CLIENT", "KILL", "ID", "x"],
+        &["CLIENT", "KILL", "SKIPME", "maybe"],
+        &["CLIENT", "KILL", "USER", "bob"],
+        &["CLIENT", "KILL", "TYPE", "x"],
+        &["CLIENT", "KILL", "ADDR", "1.2.3.4:5", "ID"],
+        &["CLIENT", "KILL", "1.2.3.4:5"],
+        &["CLIENT", "KILL", "ADDR", "1.2.3.4:5"],
+        &["CLIENT", "KILL", "ID", "999999"],
+        &["CLIENT", "LIST", "foo"],
+        &["CLIENT", "LIST", "ID", "x"],
+        &["CLIENT", "LIST", "TYPE", "x"],
+        &["CLIENT", "LIST", "TYPE", "pubsub"],
+        &["CONFIG", "SET", "cluster-node-timeout", "x"],
+        &["CONFIG", "SET", "cluster-node-timeout", "-1"],
+        &["CONFIG", "SET", "nosuch", "1"],
+        &["CONFIG", "SET", "cluster-config-file", "x"],
+        &["CONFIG", "SET", "cluster-require-full-coverage", "maybe"],
+        &[
+            "CONFIG",
+            "SET",
+            "cluster-node-timeout",
+            "1",
+            "cluster-node-timeout",
+            "2",
+        ],
+        &["CONFIG", "SET", "a", "b", "c"],
+        &["CONFIG", "SET", "port"],
+        &["CONFIG", "SET", "cluster-node-timeout", "16000"],
+        &["CONFIG", "GET", "cluster-node-timeout"],
+        &[
+            "CONFIG",
+            "SET",
+            "cluster-node-timeout",
+            "15000",
+            "cluster-require-full-coverage",
+            "yes",
+        ],
+        &["CONFIG", "RESETSTAT"],
+        &["CONFIG", "RESETSTAT", "x"],
+        &["SHUTDOWN", "ABORT"],
+        &["SHUTDOWN", "foo"],
+        &["SHUTDOWN", "SAVE", "NOSAVE"],
+        &["SHUTDOWN", "ABORT", "NOW"],
+    ] {
+        let (o, r) = (ours.request(words), raw.call(words));
+        assert_same(words, &o, &r);
+    }
+
+    // CLIENT INFO / LIST: the same fields in the same order.
+    let (o, r) = (
+        ours.request(&["CLIENT", "INFO"]),
+        raw.call(&["CLIENT", "INFO"]),
+    );
+    let (o, r) = (bulk_text(&o), bulk_text(&r));
+    assert_eq!(
+        client_fields(&o),
+        client_fields(&r),
+        "CLIENT INFO\n{o}\n{r}"
+    );
+    assert!(o.starts_with(&format!("id={} ", ours.session.id)) && o.ends_with("\n"));
+    let o = bulk_text(&ours.request(&["CLIENT", "LIST"]));
+    assert!(o.contains(" name=app-1 "), "{o}");
+
+    // INFO: the default sections, in Redis's order; every field printed
+    // here is one Redis prints in the same section (nothing invented).
+    let (o, r) = (
+        bulk_text(&ours.request(&["INFO"])),
+        bulk_text(&raw.call(&["INFO"])),
+    );
+    let (ours_info, redis_info) = (info_sections(&o), info_sections(&r));
+    let names = |s: &[(String, Vec<String>)]| s.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&ours_info), names(&redis_info), "INFO sections");
+    for ((name, fields), (_, redis_fields)) in ours_info.iter().zip(&redis_info) {
+        for f in fields {
+            assert!(
+                redis_fields.contains(f),
+                "INFO {name}: redis-server has no {f:?}"
+            );
+        }
+    }
+    // A commandstats line has Redis's fields, in order.
+    ours.facts.process.commands = vec![("client|id".into(), 1, 5)];
+    let stat_fields = |text: String| -> Vec<String> {
+        let line = text
+            .lines()
+            .nth(1)
+            .expect("a commandstats line")
+            .to_string();
+        let (_, values) = line.split_once(':').expect("cmdstat_name:values");
+        values
+            .split(',')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, _)| k.to_string())
+            .collect()
+    };
+    let words = ["INFO", "commandstats"];
+    let (o, r) = (
+        bulk_text(&ours.request(&words)),
+        bulk_text(&raw.call(&words)),
+    );
+    assert_eq!(stat_fields(o), stat_fields(r), "commandstats fields");
+
+    // RESP3: CLIENT INFO and INFO are verbatim strings in both.
+    assert!(raw.call(&["HELLO", "3"]).starts_with(b"%7\r\n"));
+    ours.request(&["HELLO", "3"]);
+    for words in [&["CLIENT", "INFO"][..], &["INFO", "server"]] {
+        let (o, r) = (ours.request(words), raw.call(words));
+        assert!(
+            o.starts_with(b"=") && r.starts_with(b"="),
+            "{words:?} is verbatim"
+        );
     }
 }

@@ -9,14 +9,12 @@
 mod common;
 mod procs;
 
-use std::io::{BufReader, Write};
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use common::{read_reply, Reply};
+use common::{Conn, Reply};
 use procs::{cluster_create, master_with_replica, require_redis_tools, wait_until, Kind, Proc};
 
 const NODE_TIMEOUT_MS: u64 = 1000;
@@ -26,32 +24,6 @@ const MAX_WRITES: usize = 20_000;
 /// Tries of one write (MOVED, CLUSTERDOWN, a closed connection) before the
 /// writer gives up on it.
 const MAX_TRIES: usize = 50;
-
-/// One RESP connection to a node's client port.
-struct Conn {
-    port: u16,
-    reader: BufReader<TcpStream>,
-}
-
-impl Conn {
-    fn open(port: u16) -> std::io::Result<Conn> {
-        let stream = TcpStream::connect(("127.0.0.1", port))?;
-        stream.set_read_timeout(Some(LIMIT))?;
-        Ok(Conn {
-            port,
-            reader: BufReader::new(stream),
-        })
-    }
-
-    fn call(&mut self, words: &[&str]) -> std::io::Result<Reply> {
-        let mut req = format!("*{}\r\n", words.len()).into_bytes();
-        for w in words {
-            req.extend_from_slice(format!("${}\r\n{w}\r\n", w.len()).as_bytes());
-        }
-        self.reader.get_mut().write_all(&req)?;
-        read_reply(&mut self.reader)
-    }
-}
 
 /// What the writer did.
 #[derive(Default)]

@@ -103,6 +103,7 @@ impl Node {
                 f.to_bytes_as(self.session.protocol)
             }
             Outcome::Cluster(cmd) => panic!("{words:?} went to the core: {cmd:?}"),
+            other => panic!("{words:?} is the runtime's to answer: {other:?}"),
         }
     }
 

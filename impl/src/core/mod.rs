@@ -325,6 +325,12 @@ impl Core {
     pub fn config(&self) -> &CoreConfig {
         &self.cfg
     }
+    /// New settings (CONFIG SET), in force from the next event: timers
+    /// are computed from the node timeout each time, as Redis reads
+    /// `server.cluster_node_timeout` each time.
+    pub fn set_config(&mut self, cfg: CoreConfig) {
+        self.cfg = cfg;
+    }
     /// Whether I am a master.
     pub fn is_master(&self) -> bool {
         self.me().is_master()

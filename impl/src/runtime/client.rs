@@ -2,13 +2,17 @@
 //! task, replies out. A malformed request gets Redis's protocol error and
 //! the connection is closed, as Redis does; a command error is only a reply.
 
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+
+use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::commands::Session;
 use crate::resp::{parse_request, parse_request_with, Frame, RequestError};
 
+use super::clients::ClientOpened;
 use super::replication::FeedReceiver;
 use super::Input;
 use std::sync::atomic::Ordering;
@@ -30,8 +34,48 @@ pub struct ClientRequest {
     pub reply: oneshot::Sender<ClientReply>,
 }
 
-/// Serves one client until it disconnects, sends garbage, or the node stops.
-pub async fn run(mut stream: TcpStream, inputs: mpsc::UnboundedSender<Input>, session: Session) {
+/// Deregisters a client connection when its task ends, however it ends.
+struct Registered {
+    id: u64,
+    inputs: mpsc::UnboundedSender<Input>,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        let _ = self.inputs.send(Input::ClientClosed { id: self.id });
+    }
+}
+
+/// Serves one client until it disconnects, sends garbage, is killed
+/// (CLIENT KILL), or the node stops. The connection is registered with the
+/// node task for as long as it serves requests.
+pub async fn run(stream: TcpStream, inputs: mpsc::UnboundedSender<Input>, session: Session) {
+    let kill = Arc::new(Notify::new());
+    let addr =
+        |a: std::io::Result<std::net::SocketAddr>| a.map(|a| a.to_string()).unwrap_or_default();
+    let opened = ClientOpened {
+        id: session.id,
+        addr: addr(stream.peer_addr()),
+        laddr: addr(stream.local_addr()),
+        fd: i64::from(stream.as_raw_fd()),
+        kill: kill.clone(),
+    };
+    if inputs.send(Input::ClientOpened(opened)).is_err() {
+        return;
+    }
+    let _registered = Registered {
+        id: session.id,
+        inputs: inputs.clone(),
+    };
+    serve(stream, inputs, session, &kill).await;
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    inputs: mpsc::UnboundedSender<Input>,
+    session: Session,
+    kill: &Notify,
+) {
     let peer = stream
         .peer_addr()
         .map(|a| a.to_string())
@@ -66,6 +110,9 @@ pub async fn run(mut stream: TcpStream, inputs: mpsc::UnboundedSender<Input>, se
                             if stream.write_all(&out).await.is_err() {
                                 return;
                             }
+                            // A replica's feed is not a client (Redis
+                            // counts replicas apart from clients).
+                            let _ = inputs.send(Input::ClientClosed { id: session.id });
                             feed_replica(stream, buf, inputs, peer_ip, listening_port).await;
                             return;
                         }
@@ -98,7 +145,11 @@ pub async fn run(mut stream: TcpStream, inputs: mpsc::UnboundedSender<Input>, se
             let _ = stream.shutdown().await;
             return;
         }
-        match stream.read(&mut chunk).await {
+        let read = tokio::select! {
+            r = stream.read(&mut chunk) => r,
+            _ = kill.notified() => return,
+        };
+        match read {
             Ok(0) | Err(_) => return,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }

@@ -8,10 +8,12 @@
 //! one queue of [`Input`]s, so protocol state is never shared or locked.
 
 pub mod client;
+pub mod clients;
 pub mod entropy;
 mod link;
 pub mod node;
 pub mod options;
+pub mod process_stats;
 pub mod replication;
 
 use std::net::SocketAddr;
@@ -48,6 +50,10 @@ pub enum Input {
         msg: Message,
         peer_ip: String,
     },
+    /// A client connection was accepted.
+    ClientOpened(clients::ClientOpened),
+    /// A client connection ended, or became a replica's feed.
+    ClientClosed { id: u64 },
     /// A client request.
     Client(ClientRequest),
     /// A replica sent PSYNC: attach it and answer with its feed.

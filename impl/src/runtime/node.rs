@@ -16,8 +16,10 @@ use crate::resp::Frame;
 use crate::scheduler::{CronChoices, Scheduler};
 
 use super::client::{ClientReply, ClientRequest};
+use super::clients::Clients;
 use super::entropy::Entropy;
 use super::link::Outbox;
+use super::process_stats::CommandCounters;
 use super::replication::{commands_of, Sink, Source};
 use super::{now_ms, Input, Spawner};
 
@@ -68,6 +70,12 @@ pub struct NodeTask {
     /// FAILOVER (`pauseClients(PAUSE_DURING_FAILOVER, .., CLIENT_PAUSE_WRITE)`),
     /// run in order once the pause ends.
     paused_writes: VecDeque<ClientRequest>,
+    /// The client connections (CLIENT LIST, `connected_clients`).
+    clients: Clients,
+    /// Requests run, per command (INFO stats and commandstats).
+    counters: CommandCounters,
+    /// SHUTDOWN was accepted: the run loop ends after this input.
+    stopping: bool,
     started_ms: u64,
 }
 
@@ -87,6 +95,9 @@ impl NodeTask {
             sink: Sink::default(),
             masterauth: None,
             paused_writes: VecDeque::new(),
+            clients: Clients::default(),
+            counters: CommandCounters::default(),
+            stopping: false,
             started_ms: now_ms(),
             core,
             db: Db::new(),
@@ -131,6 +142,9 @@ impl NodeTask {
                 },
             }
             self.release_paused_writes();
+            if self.stopping {
+                break;
+            }
         }
         match self.save_config() {
             Ok(()) => tracing::info!("nodes.conf saved; shutting down"),
@@ -150,6 +164,7 @@ impl NodeTask {
     /// One cron tick: the scheduler's due events, then the active expiry.
     fn cron(&mut self) {
         let now = now_ms();
+        self.counters.sample(now);
         let names: Vec<NodeName> = self.core.nodes().map(|n| n.name).collect();
         let ping_sample = (0..PING_SAMPLE_SIZE)
             .map(|_| names[self.entropy.below(names.len() as u64) as usize])
@@ -216,6 +231,14 @@ impl NodeTask {
             }
             Input::BusClosed { conn } => self.closed(conn),
             Input::BusFrame { conn, msg, peer_ip } => self.frame(conn, msg, &peer_ip),
+            Input::ClientOpened(opened) => {
+                self.clients.open(opened, now_ms());
+                self.facts.connected_clients = self.clients.len();
+            }
+            Input::ClientClosed { id } => {
+                self.clients.close(id);
+                self.facts.connected_clients = self.clients.len();
+            }
             Input::Client(req) => self.client(req),
             // Only a master feeds replicas (no chained replication): a
             // replica drops the request, which closes that connection.
@@ -364,6 +387,15 @@ impl NodeTask {
         }
         let mut session = req.session;
         let now = now_ms();
+        let started = std::time::Instant::now();
+        let name = commands::command_name(&req.args);
+        if let Some(name) = name {
+            self.clients.touch(session.id, name, now);
+        }
+        // Counters and /proc are gathered for INFO only, not for every request.
+        if name.is_some_and(|(top, _)| top == "info") {
+            self.facts.process = self.counters.facts(self.clients.accepted, true);
+        }
         self.facts.replication = self.sink.facts(&self.source);
         self.facts.uptime_s = now.saturating_sub(self.started_ms) / 1000;
         let entropy = self.entropy.next_u64();
@@ -396,12 +428,59 @@ impl NodeTask {
                 };
                 (frame, false)
             }
+            Outcome::Config(changes) => {
+                self.configure(&changes);
+                (Frame::ok(), false)
+            }
+            Outcome::ResetStats => {
+                self.counters.reset();
+                self.clients.accepted = 0;
+                (Frame::ok(), false)
+            }
+            Outcome::Shutdown { force } => match self.save_config() {
+                Err(e) if !force => {
+                    tracing::error!("SHUTDOWN: saving {}: {e}", self.config_path.display());
+                    (
+                        Frame::error("ERR Errors trying to SHUTDOWN. Check logs."),
+                        false,
+                    )
+                }
+                _ => {
+                    tracing::info!("SHUTDOWN requested by client {}", session.id);
+                    // No reply: the connection closes as the node stops.
+                    self.stopping = true;
+                    return;
+                }
+            },
+            Outcome::Clients(query) => {
+                self.clients.update(&session);
+                let all = self.clients.views(now);
+                let answer = commands::client::answer(&query, &all, session.id);
+                for id in answer.kill {
+                    self.clients.kill(id);
+                }
+                (answer.reply, answer.close_me)
+            }
         };
+        self.clients.update(&session);
+        let usec = started.elapsed().as_micros();
+        self.counters
+            .count(name, u64::try_from(usec).unwrap_or(u64::MAX));
         let _ = req.reply.send(ClientReply {
             frame,
             session,
             close,
         });
+    }
+
+    /// Applies CONFIG SET's changes to the core's settings.
+    fn configure(&mut self, changes: &[commands::config_set::ConfigChange]) {
+        let mut cfg = *self.core.config();
+        for change in changes {
+            change.apply(&mut cfg);
+            tracing::info!("CONFIG SET: {change:?}");
+        }
+        self.core.set_config(cfg);
     }
 
     /// Carries out effects in order; returns the command reply among them.
