@@ -37,19 +37,27 @@ pub struct ClientRequest {
 /// Deregisters a client connection when its task ends, however it ends.
 struct Registered {
     id: u64,
-    inputs: mpsc::UnboundedSender<Input>,
+    inputs: mpsc::Sender<Input>,
 }
 
 impl Drop for Registered {
     fn drop(&mut self) {
-        let _ = self.inputs.send(Input::ClientClosed { id: self.id });
+        let closed = Input::ClientClosed { id: self.id };
+        // Drop cannot wait: when the queue is full, a small task waits for
+        // room, so the registry never keeps a closed connection.
+        if let Err(mpsc::error::TrySendError::Full(closed)) = self.inputs.try_send(closed) {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                let inputs = self.inputs.clone();
+                rt.spawn(async move { inputs.send(closed).await });
+            }
+        }
     }
 }
 
 /// Serves one client until it disconnects, sends garbage, is killed
 /// (CLIENT KILL), or the node stops. The connection is registered with the
 /// node task for as long as it serves requests.
-pub async fn run(stream: TcpStream, inputs: mpsc::UnboundedSender<Input>, session: Session) {
+pub async fn run(stream: TcpStream, inputs: mpsc::Sender<Input>, session: Session) {
     let kill = Arc::new(Notify::new());
     let addr =
         |a: std::io::Result<std::net::SocketAddr>| a.map(|a| a.to_string()).unwrap_or_default();
@@ -60,7 +68,7 @@ pub async fn run(stream: TcpStream, inputs: mpsc::UnboundedSender<Input>, sessio
         fd: i64::from(stream.as_raw_fd()),
         kill: kill.clone(),
     };
-    if inputs.send(Input::ClientOpened(opened)).is_err() {
+    if inputs.send(Input::ClientOpened(opened)).await.is_err() {
         return;
     }
     let _registered = Registered {
@@ -72,7 +80,7 @@ pub async fn run(stream: TcpStream, inputs: mpsc::UnboundedSender<Input>, sessio
 
 async fn serve(
     mut stream: TcpStream,
-    inputs: mpsc::UnboundedSender<Input>,
+    inputs: mpsc::Sender<Input>,
     session: Session,
     kill: &Notify,
 ) {
@@ -112,7 +120,7 @@ async fn serve(
                             }
                             // A replica's feed is not a client (Redis
                             // counts replicas apart from clients).
-                            let _ = inputs.send(Input::ClientClosed { id: session.id });
+                            let _ = inputs.send(Input::ClientClosed { id: session.id }).await;
                             feed_replica(stream, buf, inputs, peer_ip, listening_port).await;
                             return;
                         }
@@ -161,7 +169,7 @@ async fn serve(
 }
 
 async fn ask(
-    inputs: &mpsc::UnboundedSender<Input>,
+    inputs: &mpsc::Sender<Input>,
     args: Vec<Vec<u8>>,
     session: Session,
 ) -> Option<ClientReply> {
@@ -172,6 +180,7 @@ async fn ask(
             session,
             reply: tx,
         }))
+        .await
         .ok()?;
     rx.await.ok()
 }
@@ -231,7 +240,7 @@ fn replication_handshake(
 async fn feed_replica(
     stream: TcpStream,
     mut buf: Vec<u8>,
-    inputs: mpsc::UnboundedSender<Input>,
+    inputs: mpsc::Sender<Input>,
     ip: String,
     port: u16,
 ) {
@@ -241,7 +250,7 @@ async fn feed_replica(
         port,
         reply: tx,
     };
-    if inputs.send(attach).is_err() {
+    if inputs.send(attach).await.is_err() {
         return;
     }
     let Ok(FeedReceiver {
@@ -258,7 +267,7 @@ async fn feed_replica(
         while let Ok((args, used)) = parse_request(&buf) {
             buf.drain(..used);
             if let Some(offset) = ack_offset(&args) {
-                let _ = inputs.send(Input::ReplicaAck { id, offset });
+                let _ = inputs.send(Input::ReplicaAck { id, offset }).await;
             }
         }
         tokio::select! {
@@ -277,7 +286,7 @@ async fn feed_replica(
             break;
         }
     }
-    let _ = inputs.send(Input::ReplicaGone { id });
+    let _ = inputs.send(Input::ReplicaGone { id }).await;
 }
 
 /// A replica sends only short ACKs; more than this unread is not one.

@@ -76,6 +76,9 @@ pub struct NodeTask {
     counters: CommandCounters,
     /// SHUTDOWN was accepted: the run loop ends after this input.
     stopping: bool,
+    /// Links whose peer stopped reading (outbox full): freed after the
+    /// effects being carried out.
+    overflowed: Vec<u64>,
     started_ms: u64,
 }
 
@@ -98,6 +101,7 @@ impl NodeTask {
             clients: Clients::default(),
             counters: CommandCounters::default(),
             stopping: false,
+            overflowed: Vec::new(),
             started_ms: now_ms(),
             core,
             db: Db::new(),
@@ -124,7 +128,7 @@ impl NodeTask {
     /// Runs until `inputs` closes or `shutdown` fires; saves the config last.
     pub async fn run(
         mut self,
-        mut inputs: mpsc::UnboundedReceiver<Input>,
+        mut inputs: mpsc::Receiver<Input>,
         shutdown: impl std::future::Future<Output = ()>,
     ) {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(
@@ -155,6 +159,13 @@ impl NodeTask {
     fn handle(&mut self, event: Event) -> Option<Reply> {
         let effects = self.core.handle(now_ms(), event);
         let reply = self.apply(effects);
+        for conn in std::mem::take(&mut self.overflowed) {
+            tracing::warn!(
+                "bus link {conn}: the peer is not reading ({} MiB queued); freeing the link",
+                super::link::CLUSTER_LINK_SENDBUF_LIMIT_BYTES >> 20
+            );
+            self.closed(conn);
+        }
         // A won election or a REPLICATE changes who I replicate from at
         // once, before the next write or stream command is handled.
         self.follow_master();
@@ -519,8 +530,10 @@ impl NodeTask {
             LinkId::Outbound(peer) => self.outbound.get(&peer).copied(),
             LinkId::Inbound(conn) => Some(conn),
         };
-        if let Some(c) = conn.and_then(|c| self.conns.get(&c)) {
-            c.outbox.send(encode(msg));
+        if let Some((id, c)) = conn.and_then(|id| self.conns.get(&id).map(|c| (id, c))) {
+            if !c.outbox.send(encode(msg)) && !self.overflowed.contains(&id) {
+                self.overflowed.push(id);
+            }
         }
     }
 
