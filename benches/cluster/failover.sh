@@ -25,7 +25,12 @@ cleanup() {
 trap cleanup EXIT
 
 now() { date +%s.%N; }
-calc() { awk "BEGIN { print ($1) }"; }
+# Arithmetic on epoch seconds with decimals. printf, not print: mawk (Debian's
+# default awk) prints large numbers with OFMT "%.6g", so `print now + 30`
+# gives 1.79615e+09.
+calc() { awk "BEGIN { printf \"%.6f\\n\", ($1) }"; }
+# Exit status 0 when $1 is later than $2.
+past() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > b + 0) }'; }
 cli() { timeout 5 redis-cli -p "$1" "${@:2}" 2>/dev/null || true; }
 state_ok() { cli "$1" CLUSTER INFO | grep -q '^cluster_state:ok'; }
 
@@ -47,7 +52,7 @@ wait_for() { # limit-seconds command...
     local limit=$1; shift
     local deadline; deadline=$(calc "$(now) + $limit")
     until "$@"; do
-        if [ "$(calc "$(now) > $deadline")" = 1 ]; then return 1; fi
+        if past "$(now)" "$deadline"; then return 1; fi
         sleep 0.05
     done
 }

@@ -9,6 +9,11 @@
 //! key. Each pair of replies must have the same shape (RESP types, lengths,
 //! field names, in order) and, as nothing here differs between the two
 //! nodes (no peers, so no times or message counters), the same bytes.
+//!
+//! The same again in RESP3, after `HELLO 3` on both sides: HELLO itself
+//! (its errors too), the CLUSTER replies (verbatim strings, maps), and the
+//! data, CONFIG GET and COMMAND INFO replies whose RESP3 form differs from
+//! their RESP2 one (nulls, maps, sets). These are compared byte for byte.
 
 mod common;
 
@@ -17,9 +22,13 @@ use std::net::TcpStream;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use clusterbus_node::commands::{cluster, core_reply, Context, Outcome, ServerFacts, Session};
+use clusterbus_node::commands::client::{self, ClientView};
+use clusterbus_node::commands::{
+    cluster, core_reply, execute, Context, Outcome, Request, ServerFacts, Session,
+};
 use clusterbus_node::core::{name_from_str, Core, CoreConfig, Effect, Event, NodeIdentity};
 use clusterbus_node::db::{Db, Entry};
+use clusterbus_node::resp::Frame;
 use common::{read_reply, Redis, Reply, WAIT};
 
 /// A RESP connection to redis-server that hands back each reply's bytes.
@@ -52,7 +61,7 @@ impl Raw {
     }
 }
 
-/// Copies one RESP2 value from `r` to `out`, byte for byte.
+/// Copies one RESP2 or RESP3 value from `r` to `out`, byte for byte.
 fn read_raw(r: &mut impl BufRead, out: &mut Vec<u8>) {
     let start = out.len();
     r.read_until(b'\n', out).expect("read a RESP line");
@@ -64,13 +73,14 @@ fn read_raw(r: &mut impl BufRead, out: &mut Vec<u8>) {
             .unwrap_or_else(|_| panic!("bad RESP length line {line:?}"))
     };
     match line.as_bytes().first() {
-        Some(b'$') if len() >= 0 => {
+        Some(b'$' | b'=' | b'!') if len() >= 0 => {
             let mut body = vec![0u8; len() as usize + 2];
             r.read_exact(&mut body).expect("read a bulk string");
             out.extend_from_slice(&body);
         }
-        Some(b'*') => (0..len().max(0)).for_each(|_| read_raw(r, out)),
-        Some(b'+' | b'-' | b':' | b'$') => {}
+        Some(b'*' | b'~' | b'>') => (0..len().max(0)).for_each(|_| read_raw(r, out)),
+        Some(b'%') => (0..2 * len().max(0)).for_each(|_| read_raw(r, out)),
+        Some(b'+' | b'-' | b':' | b'$' | b'_' | b',' | b'#' | b'(') => {}
         _ => panic!("unexpected RESP line {line:?}"),
     }
 }
@@ -111,7 +121,55 @@ impl Ours {
             }
             other => panic!("unexpected outcome for {words:?}: {other:?}"),
         };
-        frame.to_bytes()
+        frame.to_bytes_as(self.session.protocol)
+    }
+
+    /// This session as CLIENT LIST shows it.
+    fn client_view(&self) -> ClientView {
+        ClientView {
+            id: self.session.id,
+            addr: "127.0.0.1:1".into(),
+            laddr: "127.0.0.1:2".into(),
+            fd: 8,
+            name: self.session.name.clone(),
+            last_cmd: "client|info".into(),
+            resp: self.session.protocol.version(),
+            ..ClientView::default()
+        }
+    }
+
+    /// Runs any request as the runtime does (dispatch, AUTH, routing), and
+    /// returns the reply bytes in the session's protocol after it.
+    fn request(&mut self, words: &[&str]) -> Vec<u8> {
+        if words[0].eq_ignore_ascii_case("CLUSTER") {
+            return self.call(words);
+        }
+        let req = Request {
+            args: words.iter().map(|w| w.as_bytes().to_vec()).collect(),
+        };
+        let mut ctx = Context {
+            core: &self.core,
+            db: &mut self.db,
+            now_ms: self.now_ms,
+            entropy: 7,
+            session: &mut self.session,
+            facts: &self.facts,
+        };
+        let frame = match execute(&mut ctx, &req) {
+            Outcome::Reply(f) | Outcome::ReplyAndClose(f) | Outcome::Write { reply: f, .. } => f,
+            // As the node task answers them, for a node whose one client
+            // is this session.
+            Outcome::Clients(q) => client::answer(&q, &[self.client_view()], self.session.id).reply,
+            Outcome::Config(changes) => {
+                let mut cfg = *self.core.config();
+                changes.iter().for_each(|c| c.apply(&mut cfg));
+                self.core.set_config(cfg);
+                Frame::ok()
+            }
+            Outcome::ResetStats => Frame::ok(),
+            other => panic!("unexpected outcome for {words:?}: {other:?}"),
+        };
+        frame.to_bytes_as(self.session.protocol)
     }
 }
 
@@ -261,6 +319,25 @@ fn error_cases(myid: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Both nodes take every slot; then `cmp` compares the CLUSTER replies of
+/// a lone master (SLOTS, SHARDS, INFO, NODES, MYID) and the error cases.
+fn take_all_slots_and_compare(
+    ours: &mut Ours,
+    raw: &mut Raw,
+    myid: &str,
+    cmp: fn(&mut Ours, &mut Raw, &[&str]),
+) {
+    cmp(ours, raw, &["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]);
+    wait_state_ok(raw);
+    for sub in ["SLOTS", "SHARDS", "INFO", "NODES", "MYID"] {
+        cmp(ours, raw, &["CLUSTER", sub]);
+    }
+    for case in error_cases(myid) {
+        let words: Vec<&str> = case.iter().map(String::as_str).collect();
+        cmp(ours, raw, &words);
+    }
+}
+
 #[test]
 fn cluster_replies_match_redis_byte_for_byte() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -269,20 +346,7 @@ fn cluster_replies_match_redis_byte_for_byte() {
     let myid = String::from_utf8_lossy(&raw.call(&["CLUSTER", "MYID"])[5..45]).into_owned();
     let mut ours = ours_like(&redis, &myid);
 
-    compare(
-        &mut ours,
-        &mut raw,
-        &["CLUSTER", "ADDSLOTSRANGE", "0", "16383"],
-    );
-    wait_state_ok(&mut raw);
-    for sub in ["SLOTS", "SHARDS", "INFO", "NODES", "MYID"] {
-        compare(&mut ours, &mut raw, &["CLUSTER", sub]);
-    }
-
-    for case in error_cases(&myid) {
-        let words: Vec<&str> = case.iter().map(String::as_str).collect();
-        compare(&mut ours, &mut raw, &words);
-    }
+    take_all_slots_and_compare(&mut ours, &mut raw, &myid, compare);
 
     compare(&mut ours, &mut raw, &["CLUSTER", "SET-CONFIG-EPOCH", "5"]);
     compare(&mut ours, &mut raw, &["CLUSTER", "SET-CONFIG-EPOCH", "6"]);
@@ -340,5 +404,235 @@ fn help_has_redis_header_and_footer() {
             continue; // not supported by this node
         }
         assert!(ours_usages.contains(&usage), "HELP lacks {usage:?}");
+    }
+}
+
+/// Same bytes, for RESP3 replies (the RESP2 test above compares shapes).
+fn compare3(ours: &mut Ours, raw: &mut Raw, words: &[&str]) {
+    let (o, r) = (ours.request(words), raw.call(words));
+    assert_eq!(
+        String::from_utf8_lossy(&o),
+        String::from_utf8_lossy(&r),
+        "RESP3 bytes of {words:?}"
+    );
+}
+
+#[test]
+fn resp3_replies_match_redis_byte_for_byte() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let redis = Redis::start(dir.path(), &["--cluster-announce-ip", "127.0.0.1"]);
+    let mut raw = Raw::connect(redis.port);
+    let myid = String::from_utf8_lossy(&raw.call(&["CLUSTER", "MYID"])[5..45]).into_owned();
+    let client_id = String::from_utf8_lossy(&raw.call(&["CLIENT", "ID"]))
+        .trim_start_matches(':')
+        .trim_end()
+        .parse::<u64>()
+        .expect("CLIENT ID is an integer");
+    let mut ours = ours_like(&redis, &myid);
+    ours.facts.version = "7.0.15".into();
+    ours.session.id = client_id;
+    ours.session.authenticated = true;
+
+    // HELLO and its errors; only a good HELLO changes the protocol.
+    for words in [
+        &["HELLO"][..],
+        &["HELLO", "4"],
+        &["HELLO", "x"],
+        &["HELLO", "3", "foo"],
+        &["HELLO", "3", "AUTH", "default"],
+        &["HELLO", "3", "AUTH", "nouser", "p"],
+        &["HELLO", "3", "SETNAME", "a b"],
+        &["HELLO", "2"],
+        &["HELLO", "3"],
+        &["HELLO"],
+        &["HELLO", "3", "AUTH", "default", "any", "SETNAME", "app"],
+    ] {
+        compare3(&mut ours, &mut raw, words);
+    }
+    take_all_slots_and_compare(&mut ours, &mut raw, &myid, compare3);
+    for words in [
+        &["GET", "foo"][..],
+        &["SET", "foo", "bar", "GET"],
+        &["SET", "foo", "baz", "GET"],
+        &["MGET", "foo", "nosuch"],
+        &["TTL", "foo"],
+        &["PTTL", "nosuch"],
+        &["CLUSTER", "GETKEYSINSLOT", "12182", "10"],
+        &["CLUSTER", "COUNTKEYSINSLOT", "12182"],
+        &["CONFIG", "GET", "cluster-node-timeout"],
+        &["CONFIG", "GET", "nosuch"],
+        &["COMMAND", "INFO", "get", "mget", "nosuch", "config|get"],
+        &["COMMAND", "DOCS", "nosuch"],
+        &["INFO", "keyspace"],
+        &["PING"],
+        &["ECHO", "hi"],
+    ] {
+        compare3(&mut ours, &mut raw, words);
+    }
+}
+
+/// The field names of `k=v k=v` (CLIENT INFO) or of INFO's `k:v` lines,
+/// per `# Section`.
+fn client_fields(line: &str) -> Vec<String> {
+    line.split_whitespace()
+        .filter_map(|kv| kv.split_once('=').map(|(k, _)| k.to_string()))
+        .collect()
+}
+
+fn info_sections(text: &str) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("# ") {
+            out.push((name.to_string(), Vec::new()));
+        } else if let (Some((k, _)), Some(last)) = (line.split_once(':'), out.last_mut()) {
+            last.1.push(k.to_string());
+        }
+    }
+    out
+}
+
+fn bulk_text(bytes: &[u8]) -> String {
+    match parse(bytes) {
+        Reply::Bulk(Some(b)) => String::from_utf8_lossy(&b).into_owned(),
+        other => panic!("expected a bulk string, got {other:?}"),
+    }
+}
+
+#[test]
+fn operator_replies_match_redis() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let redis = Redis::start(dir.path(), &["--cluster-announce-ip", "127.0.0.1"]);
+    let mut raw = Raw::connect(redis.port);
+    let myid = String::from_utf8_lossy(&raw.call(&["CLUSTER", "MYID"])[5..45]).into_owned();
+    let mut ours = ours_like(&redis, &myid);
+    ours.facts.version = "7.0.15".into();
+    ours.session.authenticated = true;
+    let id = String::from_utf8_lossy(&raw.call(&["CLIENT", "ID"])).into_owned();
+    ours.session.id = id[1..].trim_end().parse().expect("CLIENT ID is an integer");
+
+    // Byte for byte: replies that hold nothing specific to the process.
+    for words in [
+        &["CLIENT", "ID"][..],
+        &["CLIENT", "GETNAME"],
+        &["CLIENT", "SETNAME", "app-1"],
+        &["CLIENT", "GETNAME"],
+        &["CLIENT", "SETNAME", "a b"],
+        &["CLIENT", "ID", "x"],
+        &["CLIENT", "foo"],
+        &["CLIENT"],
+        &["CLIENT", "KILL"],
+        &["CLIENT", "KILL", "foo", "bar"],
+        &["CLIENT", "KILL", "ID", "0"],
+        &["CLIENT", "KILL", "ID", "x"],
+        &["CLIENT", "KILL", "SKIPME", "maybe"],
+        &["CLIENT", "KILL", "USER", "bob"],
+        &["CLIENT", "KILL", "TYPE", "x"],
+        &["CLIENT", "KILL", "ADDR", "1.2.3.4:5", "ID"],
+        &["CLIENT", "KILL", "1.2.3.4:5"],
+        &["CLIENT", "KILL", "ADDR", "1.2.3.4:5"],
+        &["CLIENT", "KILL", "ID", "999999"],
+        &["CLIENT", "LIST", "foo"],
+        &["CLIENT", "LIST", "ID", "x"],
+        &["CLIENT", "LIST", "TYPE", "x"],
+        &["CLIENT", "LIST", "TYPE", "pubsub"],
+        &["CONFIG", "SET", "cluster-node-timeout", "x"],
+        &["CONFIG", "SET", "cluster-node-timeout", "-1"],
+        &["CONFIG", "SET", "nosuch", "1"],
+        &["CONFIG", "SET", "cluster-config-file", "x"],
+        &["CONFIG", "SET", "cluster-require-full-coverage", "maybe"],
+        &[
+            "CONFIG",
+            "SET",
+            "cluster-node-timeout",
+            "1",
+            "cluster-node-timeout",
+            "2",
+        ],
+        &["CONFIG", "SET", "a", "b", "c"],
+        &["CONFIG", "SET", "port"],
+        &["CONFIG", "SET", "cluster-node-timeout", "16000"],
+        &["CONFIG", "GET", "cluster-node-timeout"],
+        &[
+            "CONFIG",
+            "SET",
+            "cluster-node-timeout",
+            "15000",
+            "cluster-require-full-coverage",
+            "yes",
+        ],
+        &["CONFIG", "RESETSTAT"],
+        &["CONFIG", "RESETSTAT", "x"],
+        &["SHUTDOWN", "ABORT"],
+        &["SHUTDOWN", "foo"],
+        &["SHUTDOWN", "SAVE", "NOSAVE"],
+        &["SHUTDOWN", "ABORT", "NOW"],
+    ] {
+        let (o, r) = (ours.request(words), raw.call(words));
+        assert_same(words, &o, &r);
+    }
+
+    // CLIENT INFO / LIST: the same fields in the same order.
+    let (o, r) = (
+        ours.request(&["CLIENT", "INFO"]),
+        raw.call(&["CLIENT", "INFO"]),
+    );
+    let (o, r) = (bulk_text(&o), bulk_text(&r));
+    assert_eq!(
+        client_fields(&o),
+        client_fields(&r),
+        "CLIENT INFO\n{o}\n{r}"
+    );
+    assert!(o.starts_with(&format!("id={} ", ours.session.id)) && o.ends_with("\n"));
+    let o = bulk_text(&ours.request(&["CLIENT", "LIST"]));
+    assert!(o.contains(" name=app-1 "), "{o}");
+
+    // INFO: the default sections, in Redis's order; every field printed
+    // here is one Redis prints in the same section (nothing invented).
+    let (o, r) = (
+        bulk_text(&ours.request(&["INFO"])),
+        bulk_text(&raw.call(&["INFO"])),
+    );
+    let (ours_info, redis_info) = (info_sections(&o), info_sections(&r));
+    let names = |s: &[(String, Vec<String>)]| s.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&ours_info), names(&redis_info), "INFO sections");
+    for ((name, fields), (_, redis_fields)) in ours_info.iter().zip(&redis_info) {
+        for f in fields {
+            assert!(
+                redis_fields.contains(f),
+                "INFO {name}: redis-server has no {f:?}"
+            );
+        }
+    }
+    // A commandstats line has Redis's fields, in order.
+    ours.facts.process.commands = vec![("client|id".into(), 1, 5)];
+    let stat_fields = |text: String| -> Vec<String> {
+        let line = text
+            .lines()
+            .nth(1)
+            .expect("a commandstats line")
+            .to_string();
+        let (_, values) = line.split_once(':').expect("cmdstat_name:values");
+        values
+            .split(',')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, _)| k.to_string())
+            .collect()
+    };
+    let words = ["INFO", "commandstats"];
+    let (o, r) = (
+        bulk_text(&ours.request(&words)),
+        bulk_text(&raw.call(&words)),
+    );
+    assert_eq!(stat_fields(o), stat_fields(r), "commandstats fields");
+
+    // RESP3: CLIENT INFO and INFO are verbatim strings in both.
+    assert!(raw.call(&["HELLO", "3"]).starts_with(b"%7\r\n"));
+    ours.request(&["HELLO", "3"]);
+    for words in [&["CLIENT", "INFO"][..], &["INFO", "server"]] {
+        let (o, r) = (ours.request(words), raw.call(words));
+        assert!(
+            o.starts_with(b"=") && r.starts_with(b"="),
+            "{words:?} is verbatim"
+        );
     }
 }

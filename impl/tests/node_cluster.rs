@@ -7,7 +7,9 @@
 
 mod procs;
 
-use procs::{cli_output, cluster_create, require_redis_tools, wait_until, Kind, Proc};
+use procs::{
+    cli_output, cluster_create, master_with_replica, require_redis_tools, wait_until, Kind, Proc,
+};
 use std::time::Duration;
 
 const NODE_TIMEOUT_MS: u64 = 1000;
@@ -27,22 +29,6 @@ fn start_six(root: &std::path::Path) -> Vec<Proc> {
 
 fn all_ok(nodes: &[&Proc]) -> bool {
     nodes.iter().all(|n| n.state_ok())
-}
-
-/// The master `redis-cli --cluster create` gave a replica, and that replica.
-fn master_with_replica(nodes: &[Proc]) -> (usize, usize) {
-    let ids: Vec<String> = nodes.iter().map(Proc::id).collect();
-    for (r, node) in nodes.iter().enumerate() {
-        let line = node.view_of(&ids[r]).unwrap_or_default();
-        let fields: Vec<&str> = line.split(' ').collect();
-        if fields.get(2).is_some_and(|f| f.contains("slave")) {
-            let master = fields[3];
-            if let Some(m) = ids.iter().position(|id| id == master) {
-                return (m, r);
-            }
-        }
-    }
-    panic!("no replica found in CLUSTER NODES");
 }
 
 #[test]

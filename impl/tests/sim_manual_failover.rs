@@ -85,3 +85,29 @@ fn failover_is_refused_on_a_master() {
         Reply::Error("ERR You should send CLUSTER FAILOVER to a replica".into())
     );
 }
+
+#[test]
+fn default_failover_waits_for_the_replica_to_reach_the_paused_masters_offset() {
+    let mut sim = Sim::new(6, fast_config(), 15);
+    form_cluster(&mut sim, 3, 30_000);
+    // Master 0 has produced 500 bytes of stream; its replica 3 applied 400.
+    sim.set_repl_offset(0, 500);
+    sim.set_repl_offset(3, 400);
+    let t = sim.now_ms();
+    let failover = ClusterCommand::Failover {
+        mode: FailoverMode::Default,
+    };
+    assert_eq!(sim.command(3, failover), Reply::Ok);
+    sim.run_for(2_000);
+    let mf = sim.core(3).map(|c| c.manual_failover().clone());
+    let mf = mf.expect("replica is up");
+    assert_eq!(mf.master_offset, Some(500), "the paused master's offset");
+    assert!(!mf.can_start, "400 of 500 applied: no election yet");
+    assert_eq!(role(&sim, 3), Role::Replica);
+    // The rest of the stream arrives: the election starts, and wins.
+    sim.set_repl_offset(3, 500);
+    let swapped = sim.run_until(t + 5_000, |s| {
+        role(s, 3) == Role::Master && role(s, 0) == Role::Replica && s.all_ok()
+    });
+    assert!(swapped.is_some(), "no failover once the offsets matched");
+}

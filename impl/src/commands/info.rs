@@ -1,14 +1,16 @@
-//! INFO [section ...]: the server, clients, replication, cluster and
-//! keyspace sections in Redis 7.0's format (`genRedisInfoString`): a
-//! `# Name` header, `field:value` lines ending in CRLF, a blank line between
-//! sections. The fields are those redis-cli and cluster tooling read
-//! (`cluster_enabled`, `db0:`, `role`, `master_host`, ...), with the values
-//! this node knows; fields Redis has but this node cannot know (memory,
-//! CPU, persistence) are left out rather than invented.
+//! INFO [section ...]: every default section of Redis 7.0 (server,
+//! clients, memory, persistence, stats, replication, cpu, modules,
+//! errorstats, cluster, keyspace) and commandstats, in Redis 7.0's format
+//! (`genRedisInfoString`): a `# Name` header, `field:value` lines ending in
+//! CRLF, a blank line between sections. The fields are those redis-cli and
+//! cluster tooling read (`cluster_enabled`, `db0:`, `role`, `master_host`,
+//! ...), with the values this node knows; fields Redis has but this node
+//! cannot know (allocator statistics, RDB state) are left out rather than
+//! invented. The process sections are [`super::info_process`]'s.
 
 use std::fmt::Write;
 
-use super::Context;
+use super::{info_process, Context};
 use crate::resp::Frame;
 
 /// The sections this node reports, in Redis's output order.
@@ -18,19 +20,41 @@ pub enum Section {
     Server,
     /// `# Clients`.
     Clients,
+    /// `# Memory`.
+    Memory,
+    /// `# Persistence`.
+    Persistence,
+    /// `# Stats`.
+    Stats,
     /// `# Replication`.
     Replication,
+    /// `# CPU`.
+    Cpu,
+    /// `# Modules` (none).
+    Modules,
+    /// `# Errorstats`.
+    Errorstats,
     /// `# Cluster`.
     Cluster,
     /// `# Keyspace`.
     Keyspace,
+    /// `# Commandstats`: not a default section (`all`, `everything`, or
+    /// by name).
+    Commandstats,
 }
 
 /// Every section, in output order.
-pub const SECTIONS: [Section; 5] = [
+pub const SECTIONS: [Section; 12] = [
     Section::Server,
     Section::Clients,
+    Section::Memory,
+    Section::Persistence,
+    Section::Stats,
     Section::Replication,
+    Section::Cpu,
+    Section::Modules,
+    Section::Errorstats,
+    Section::Commandstats,
     Section::Cluster,
     Section::Keyspace,
 ];
@@ -41,6 +65,13 @@ impl Section {
         match self {
             Section::Server => "server",
             Section::Clients => "clients",
+            Section::Memory => "memory",
+            Section::Persistence => "persistence",
+            Section::Stats => "stats",
+            Section::Cpu => "cpu",
+            Section::Modules => "modules",
+            Section::Errorstats => "errorstats",
+            Section::Commandstats => "commandstats",
             Section::Replication => "replication",
             Section::Cluster => "cluster",
             Section::Keyspace => "keyspace",
@@ -48,18 +79,20 @@ impl Section {
     }
 }
 
-/// The sections `args` ask for (`genInfoSectionDict`): none, `default`,
-/// `all` or `everything` mean all of ours; names are case-insensitive;
-/// unknown names select nothing.
+/// The sections `args` ask for (`genInfoSectionDict`): none or `default`
+/// mean the default ones (all but commandstats), `all` and `everything`
+/// every one; names are case-insensitive; unknown names select nothing.
 pub fn wanted(args: &[Vec<u8>]) -> Vec<Section> {
     let lower: Vec<Vec<u8>> = args.iter().map(|a| a.to_ascii_lowercase()).collect();
-    let all = lower.is_empty()
-        || lower
-            .iter()
-            .any(|a| matches!(a.as_slice(), b"default" | b"all" | b"everything"));
+    let named = |w: &[&[u8]]| lower.iter().any(|a| w.contains(&a.as_slice()));
+    let all = named(&[b"all", b"everything"]);
+    let default = all || lower.is_empty() || named(&[b"default"]);
     SECTIONS
         .into_iter()
-        .filter(|s| all || lower.iter().any(|a| a.as_slice() == s.name().as_bytes()))
+        .filter(|s| {
+            all || (default && *s != Section::Commandstats)
+                || lower.iter().any(|a| a.as_slice() == s.name().as_bytes())
+        })
         .collect()
 }
 
@@ -72,7 +105,7 @@ pub fn info(ctx: &Context, args: &[Vec<u8>]) -> Frame {
         }
         render(ctx, section, &mut out);
     }
-    Frame::Bulk(out.into_bytes())
+    Frame::Verbatim(out.into_bytes())
 }
 
 /// Appends one section to `out`.
@@ -80,6 +113,13 @@ pub fn render(ctx: &Context, section: Section, out: &mut String) {
     match section {
         Section::Server => server(ctx, out),
         Section::Clients => clients(ctx, out),
+        Section::Memory => info_process::memory(ctx, out),
+        Section::Persistence => info_process::persistence(out),
+        Section::Stats => info_process::stats(ctx, out),
+        Section::Cpu => info_process::cpu(ctx, out),
+        Section::Modules => out.push_str("# Modules\r\n"),
+        Section::Errorstats => out.push_str("# Errorstats\r\n"),
+        Section::Commandstats => info_process::commandstats(ctx, out),
         Section::Replication => replication(ctx, out),
         Section::Cluster => out.push_str("# Cluster\r\ncluster_enabled:1\r\n"),
         Section::Keyspace => keyspace(ctx, out),
@@ -204,12 +244,27 @@ mod tests {
                 .map(Section::name)
                 .collect::<Vec<_>>()
         };
-        let all = vec!["server", "clients", "replication", "cluster", "keyspace"];
-        assert_eq!(names(&[]), all);
-        assert_eq!(names(&["everything"]), all);
-        assert_eq!(names(&["server", "DEFAULT"]), all);
+        let default = vec![
+            "server",
+            "clients",
+            "memory",
+            "persistence",
+            "stats",
+            "replication",
+            "cpu",
+            "modules",
+            "errorstats",
+            "cluster",
+            "keyspace",
+        ];
+        assert_eq!(names(&[]), default);
+        assert_eq!(names(&["server", "DEFAULT"]), default);
+        let all = names(&["everything"]);
+        assert_eq!(all.len(), default.len() + 1);
+        assert!(all.contains(&"commandstats"));
+        assert_eq!(names(&["commandstats"]), vec!["commandstats"]);
         assert_eq!(names(&["CLUSTER", "server"]), vec!["server", "cluster"]);
-        assert_eq!(names(&["memory"]), Vec::<&str>::new());
+        assert_eq!(names(&["latencystats"]), Vec::<&str>::new());
     }
 
     #[test]
@@ -300,13 +355,25 @@ mod tests {
             vec![
                 "# Server",
                 "# Clients",
+                "# Memory",
+                "# Persistence",
+                "# Stats",
                 "# Replication",
+                "# CPU",
+                "# Modules",
+                "# Errorstats",
                 "# Cluster",
                 "# Keyspace"
             ]
         );
         assert!(all.contains("io_threads_active:0\r\n\r\n# Clients\r\n"));
         assert!(all.ends_with("cluster_enabled:1\r\n\r\n# Keyspace\r\n"));
-        assert_eq!(text(&mut n, &["info", "all"]), all);
+        assert_eq!(text(&mut n, &["info", "default"]), all);
+        let everything = text(&mut n, &["info", "all"]);
+        assert_eq!(
+            everything.replace("# Commandstats\r\n\r\n", ""),
+            all,
+            "all = default + commandstats"
+        );
     }
 }

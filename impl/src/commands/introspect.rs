@@ -66,33 +66,42 @@ fn all_full_names() -> Vec<String> {
     out
 }
 
-fn simple_list(items: &[&str]) -> Frame {
-    Frame::Array(items.iter().map(|s| Frame::Simple(s.to_string())).collect())
+/// A set of simple strings (flags, ACL categories: `addReplyStatus` items).
+fn simple_set(items: &[&str]) -> Frame {
+    Frame::Set(items.iter().map(|s| Frame::Simple(s.to_string())).collect())
 }
 
-fn bulk_list(items: &[&str]) -> Frame {
-    Frame::Array(items.iter().map(|s| Frame::bulk(*s)).collect())
+/// A set of bulk strings (tips).
+fn bulk_set(items: &[&str]) -> Frame {
+    Frame::Set(items.iter().map(|s| Frame::bulk(*s)).collect())
 }
 
 /// One `COMMAND INFO` entry (`addReplyCommandInfo`): name, arity, flags,
 /// first key, last key, step, ACL categories, tips, key specs, subcommands.
 fn info_entry(spec: &CommandSpec, full_name: &str) -> Frame {
-    let subcommands = spec
-        .subcommands
-        .iter()
-        .map(|s| info_entry(s, &format!("{}|{}", spec.name, s.name)))
-        .collect();
+    // No subcommands is an empty set; subcommands are an array
+    // (`addReplyCommandSubCommands` without a map).
+    let subcommands = if spec.subcommands.is_empty() {
+        Frame::Set(Vec::new())
+    } else {
+        Frame::Array(
+            spec.subcommands
+                .iter()
+                .map(|s| info_entry(s, &format!("{}|{}", spec.name, s.name)))
+                .collect(),
+        )
+    };
     Frame::Array(vec![
         Frame::bulk(full_name),
         Frame::Integer(spec.arity),
-        simple_list(spec.flags),
+        simple_set(spec.flags),
         Frame::Integer(spec.first_key),
         Frame::Integer(spec.last_key),
         Frame::Integer(spec.step),
-        simple_list(spec.acl),
-        bulk_list(spec.tips),
+        simple_set(spec.acl),
+        bulk_set(spec.tips),
         key_specs(spec),
-        Frame::Array(subcommands),
+        subcommands,
     ])
 }
 
@@ -100,39 +109,35 @@ fn info_entry(spec: &CommandSpec, full_name: &str) -> Frame {
 /// (`addReplyCommandKeySpecs`), its `lastkey` relative to the first key.
 fn key_specs(spec: &CommandSpec) -> Frame {
     if spec.first_key == 0 {
-        return Frame::Array(Vec::new());
+        return Frame::Set(Vec::new());
     }
     let lastkey = if spec.last_key < 0 {
         spec.last_key
     } else {
         spec.last_key - spec.first_key
     };
-    let begin = Frame::Array(vec![
-        Frame::bulk("type"),
-        Frame::bulk("index"),
-        Frame::bulk("spec"),
-        Frame::Array(vec![Frame::bulk("index"), Frame::Integer(spec.first_key)]),
+    let begin = Frame::map(vec![
+        ("type", Frame::bulk("index")),
+        (
+            "spec",
+            Frame::map(vec![("index", Frame::Integer(spec.first_key))]),
+        ),
     ]);
-    let find = Frame::Array(vec![
-        Frame::bulk("type"),
-        Frame::bulk("range"),
-        Frame::bulk("spec"),
-        Frame::Array(vec![
-            Frame::bulk("lastkey"),
-            Frame::Integer(lastkey),
-            Frame::bulk("keystep"),
-            Frame::Integer(spec.step),
-            Frame::bulk("limit"),
-            Frame::Integer(0),
-        ]),
+    let find = Frame::map(vec![
+        ("type", Frame::bulk("range")),
+        (
+            "spec",
+            Frame::map(vec![
+                ("lastkey", Frame::Integer(lastkey)),
+                ("keystep", Frame::Integer(spec.step)),
+                ("limit", Frame::Integer(0)),
+            ]),
+        ),
     ]);
-    Frame::Array(vec![Frame::Array(vec![
-        Frame::bulk("flags"),
-        simple_list(spec.key_flags),
-        Frame::bulk("begin_search"),
-        begin,
-        Frame::bulk("find_keys"),
-        find,
+    Frame::Set(vec![Frame::map(vec![
+        ("flags", simple_set(spec.key_flags)),
+        ("begin_search", begin),
+        ("find_keys", find),
     ])])
 }
 
@@ -144,36 +149,36 @@ fn docs(names: &[Vec<u8>]) -> Frame {
     } else {
         names.iter().filter_map(|n| lookup_full(n)).collect()
     };
-    let mut out = Vec::with_capacity(found.len() * 2);
-    for (spec, full) in found {
-        out.push(Frame::bulk(full));
-        out.push(docs_entry(spec));
-    }
-    Frame::Array(out)
+    Frame::Map(
+        found
+            .into_iter()
+            .map(|(spec, full)| (Frame::bulk(full), docs_entry(spec)))
+            .collect(),
+    )
 }
 
 /// The docs of one command (`addReplyCommandDocs`), subcommands included.
 fn docs_entry(spec: &CommandSpec) -> Frame {
     let mut fields = vec![
-        Frame::bulk("summary"),
-        Frame::bulk(spec.summary),
-        Frame::bulk("since"),
-        Frame::bulk(spec.since),
-        Frame::bulk("group"),
-        Frame::bulk(spec.group),
-        Frame::bulk("complexity"),
-        Frame::bulk(spec.complexity),
+        ("summary", Frame::bulk(spec.summary)),
+        ("since", Frame::bulk(spec.since)),
+        ("group", Frame::bulk(spec.group)),
+        ("complexity", Frame::bulk(spec.complexity)),
     ];
     if !spec.subcommands.is_empty() {
-        let mut subs = Vec::new();
-        for s in spec.subcommands {
-            subs.push(Frame::bulk(format!("{}|{}", spec.name, s.name)));
-            subs.push(docs_entry(s));
-        }
-        fields.push(Frame::bulk("subcommands"));
-        fields.push(Frame::Array(subs));
+        let subs = spec
+            .subcommands
+            .iter()
+            .map(|s| {
+                (
+                    Frame::bulk(format!("{}|{}", spec.name, s.name)),
+                    docs_entry(s),
+                )
+            })
+            .collect();
+        fields.push(("subcommands", Frame::Map(subs)));
     }
-    Frame::Array(fields)
+    Frame::map(fields)
 }
 
 /// The parameters CONFIG GET knows, with their values on this node, in
@@ -233,12 +238,12 @@ pub fn config_get(ctx: &Context, patterns: &[Vec<u8>]) -> Frame {
             }
         }
     }
-    let mut out = Vec::with_capacity(picked.len() * 2);
-    for i in picked {
-        out.push(Frame::bulk(params[i].0));
-        out.push(Frame::bulk(params[i].1.clone()));
-    }
-    Frame::Array(out)
+    Frame::Map(
+        picked
+            .into_iter()
+            .map(|i| (Frame::bulk(params[i].0), Frame::bulk(params[i].1.clone())))
+            .collect(),
+    )
 }
 
 /// Glob matching as Redis's `stringmatchlen`: `*`, `?`, `[abc]`, `[^a-z]`

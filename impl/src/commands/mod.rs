@@ -6,9 +6,13 @@
 //! [`execute`] checks a request against the [`table`] (existence, arity,
 //! AUTH), routes keyed commands by slot ([`routing`]), then dispatches.
 
+pub mod client;
 pub mod cluster;
+pub mod config_set;
 pub mod data;
+pub mod hello;
 pub mod info;
+pub mod info_process;
 pub mod introspect;
 pub mod routing;
 pub mod server;
@@ -18,7 +22,7 @@ pub(crate) mod testkit;
 
 use crate::core::{ClusterCommand, Core};
 use crate::db::Db;
-use crate::resp::Frame;
+use crate::resp::{Frame, Protocol};
 use table::{CommandSpec, Family};
 
 /// A client request: the command name and its arguments, as sent.
@@ -38,6 +42,12 @@ pub struct Session {
     pub readonly: bool,
     /// ASKING was sent: the next command may touch an importing slot.
     pub asking: bool,
+    /// The protocol replies are written in (`HELLO 2|3`).
+    pub protocol: Protocol,
+    /// The connection's id (`CLIENT ID`, HELLO's `id`), unique per process.
+    pub id: u64,
+    /// The name set by `CLIENT SETNAME` or `HELLO SETNAME` (empty: none).
+    pub name: Vec<u8>,
 }
 
 /// Facts about this process that INFO and a few commands report.
@@ -75,6 +85,8 @@ pub struct ServerFacts {
     pub announce_bus_port: u16,
     /// Replication as INFO replication reports it.
     pub replication: ReplicationFacts,
+    /// Counters and process readings (INFO stats, memory, cpu, commandstats).
+    pub process: info_process::ProcessFacts,
 }
 
 /// What INFO replication reports.
@@ -125,6 +137,20 @@ pub enum Outcome {
     },
     /// Reply, then close the connection (QUIT).
     ReplyAndClose(Frame),
+    /// CLIENT INFO / LIST / KILL: the runtime, which knows every
+    /// connection, answers with [`client::answer`].
+    Clients(client::ClientQuery),
+    /// CONFIG SET: apply these (all validated), then reply OK.
+    Config(Vec<config_set::ConfigChange>),
+    /// CONFIG RESETSTAT: zero the statistics INFO reports, reply OK.
+    ResetStats,
+    /// SHUTDOWN: save nodes.conf and stop; no reply (the connection closes
+    /// with the process), or an error reply if nodes.conf cannot be saved
+    /// and `force` is not set.
+    Shutdown {
+        /// SHUTDOWN FORCE: stop even if saving fails.
+        force: bool,
+    },
 }
 
 /// The RESP form of a core's reply.
@@ -183,6 +209,20 @@ fn run(ctx: &mut Context, req: &Request, from_client: bool) -> Outcome {
         Family::Data => data::execute(ctx, top.name, &req.args),
         Family::Cluster => cluster::execute(ctx, &req.args[1..]),
     }
+}
+
+/// The name of the command a request names (lowercase), and of its
+/// subcommand for a container such as CLIENT or CONFIG; `None` for an
+/// unknown command. What CLIENT LIST shows as `cmd` and INFO commandstats
+/// counts under.
+pub fn command_name(args: &[Vec<u8>]) -> Option<(&'static str, Option<&'static str>)> {
+    let top = table::lookup(args.first()?)?;
+    let sub = args
+        .get(1)
+        .filter(|_| !top.subcommands.is_empty())
+        .and_then(|s| table::find(top.subcommands, s))
+        .map(|s| s.name);
+    Some((top.name, sub))
 }
 
 /// The container and the command (its subcommand, for CONFIG GET and the

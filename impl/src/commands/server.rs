@@ -1,11 +1,15 @@
 //! Connection and server commands: PING, ECHO, AUTH, QUIT, SELECT, DBSIZE,
-//! READONLY, READWRITE, ASKING, FLUSHALL, FLUSHDB, and the entry points of
-//! COMMAND, CONFIG GET ([`super::introspect`]) and INFO ([`super::info`]).
+//! READONLY, READWRITE, ASKING, FLUSHALL, FLUSHDB, SHUTDOWN, and the entry
+//! points of HELLO ([`super::hello`]), CLIENT ([`super::client`]), COMMAND,
+//! CONFIG GET ([`super::introspect`]), CONFIG SET ([`super::config_set`])
+//! and INFO ([`super::info`]).
 //! Replies and error texts are Redis 7.0.15's, checked against a running
 //! redis-server in cluster mode.
 
 use super::table::CommandSpec;
-use super::{arity_error, info, introspect, Context, Outcome};
+use super::{
+    arity_error, client, config_set, hello, info, introspect, Context, Outcome, ServerFacts,
+};
 use crate::resp::{string2ll, Frame};
 
 /// `ERR syntax error` (`shared.syntaxerr`).
@@ -29,6 +33,7 @@ pub fn execute(ctx: &mut Context, spec: &CommandSpec, args: &[Vec<u8>]) -> Outco
         "ping" => ping(args),
         "echo" => Frame::Bulk(args[1].clone()),
         "auth" => auth(ctx, args),
+        "hello" => hello::hello(ctx, args),
         "quit" => return Outcome::ReplyAndClose(Frame::ok()),
         "select" => select(args),
         "dbsize" => Frame::Integer(ctx.db.len() as i64),
@@ -45,12 +50,50 @@ pub fn execute(ctx: &mut Context, spec: &CommandSpec, args: &[Vec<u8>]) -> Outco
             Frame::ok()
         }
         "flushall" | "flushdb" => return flush(ctx, spec.name, args),
+        "client" => return client::execute(ctx, args),
         "command" => introspect::command(args),
-        "config" => introspect::config_get(ctx, &args[2..]),
+        "config" => return config(ctx, args),
+        "shutdown" => return shutdown(args),
         "info" => info::info(ctx, &args[1..]),
         other => Frame::error(format!("ERR no handler for '{other}'")),
     };
     Outcome::Reply(reply)
+}
+
+/// CONFIG GET / SET / RESETSTAT (the dispatcher has resolved the
+/// subcommand and checked its arity).
+fn config(ctx: &mut Context, args: &[Vec<u8>]) -> Outcome {
+    match args[1].to_ascii_lowercase().as_slice() {
+        b"set" => config_set::config_set(&args[2..]),
+        b"resetstat" => Outcome::ResetStats,
+        _ => Outcome::Reply(introspect::config_get(ctx, &args[2..])),
+    }
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. This node has no data
+/// file, so SAVE and NOSAVE both save nodes.conf only; NOW changes nothing
+/// (there is no replica lag to wait for); ABORT has no shutdown to abort.
+/// Mirrors the argument checks of `shutdownCommand`.
+fn shutdown(args: &[Vec<u8>]) -> Outcome {
+    let (mut save, mut nosave, mut force, mut abort, mut other) =
+        (false, false, false, false, false);
+    for a in &args[1..] {
+        match a.to_ascii_lowercase().as_slice() {
+            b"nosave" => nosave = true,
+            b"save" => save = true,
+            b"now" => other = true,
+            b"force" => force = true,
+            b"abort" => abort = true,
+            _ => return Outcome::Reply(syntax_error()),
+        }
+    }
+    if (abort && (save || nosave || force || other)) || (save && nosave) {
+        return Outcome::Reply(syntax_error());
+    }
+    if abort {
+        return Outcome::Reply(Frame::error("ERR No shutdown in progress."));
+    }
+    Outcome::Shutdown { force }
 }
 
 /// PING [message]: `+PONG`, or the message as a bulk string.
@@ -79,17 +122,23 @@ fn auth(ctx: &mut Context, args: &[Vec<u8>]) -> Frame {
         [_, user, password] => (user, password),
         _ => return syntax_error(),
     };
-    let accepted = user == b"default"
-        && match &ctx.facts.requirepass {
-            None => true,
-            Some(expected) => same_secret(expected.as_bytes(), password),
-        };
-    if accepted {
+    if authenticate(ctx.facts, user, password) {
         ctx.session.authenticated = true;
         Frame::ok()
     } else {
         Frame::error("WRONGPASS invalid username-password pair or user is disabled.")
     }
+}
+
+/// Whether `user` / `password` log in: only `default` exists, with
+/// `requirepass` as its password, or any password without one (`nopass`).
+/// Mirrors `ACLAuthenticateUser`.
+pub(super) fn authenticate(facts: &ServerFacts, user: &[u8], password: &[u8]) -> bool {
+    user == b"default"
+        && match &facts.requirepass {
+            None => true,
+            Some(expected) => same_secret(expected.as_bytes(), password),
+        }
 }
 
 /// Compares a password in time that does not depend on where they differ

@@ -49,7 +49,7 @@ pub struct CommandSpec {
     pub group: &'static str,
     /// `COMMAND DOCS`: complexity.
     pub complexity: &'static str,
-    /// Subcommands of a container command (CONFIG, COMMAND), looked up by
+    /// Subcommands of a container command (CONFIG, COMMAND, CLIENT), looked up by
     /// the dispatcher. CLUSTER's are resolved by [`super::cluster`] itself.
     pub subcommands: &'static [CommandSpec],
 }
@@ -97,6 +97,7 @@ impl CommandSpec {
 }
 
 mod entries;
+mod operator;
 
 pub use entries::{COMMANDS, COMMAND_SUBCOMMANDS, CONFIG_SUBCOMMANDS};
 

@@ -100,9 +100,10 @@ impl Node {
     pub fn bytes(&mut self, words: &[&str]) -> Vec<u8> {
         match self.run(words) {
             Outcome::Reply(f) | Outcome::ReplyAndClose(f) | Outcome::Write { reply: f, .. } => {
-                f.to_bytes()
+                f.to_bytes_as(self.session.protocol)
             }
             Outcome::Cluster(cmd) => panic!("{words:?} went to the core: {cmd:?}"),
+            other => panic!("{words:?} is the runtime's to answer: {other:?}"),
         }
     }
 

@@ -28,10 +28,10 @@ impl Core {
         }
     }
 
-    /// Replica side: once the paused master's offset is reached (always,
-    /// since this node holds no data), the election may start. Mirrors
-    /// `clusterHandleManualFailover`.
-    pub(super) fn handle_manual_failover(&mut self, _now_ms: u64) {
+    /// Replica side: once my replication offset (as the runtime reports it,
+    /// [`Core::set_repl_offset`]) equals the paused master's, the election
+    /// may start. Mirrors `clusterHandleManualFailover`.
+    pub(super) fn handle_manual_failover(&mut self) {
         if self.mf.end_ms.is_none() || self.mf.can_start {
             return;
         }

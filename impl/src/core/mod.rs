@@ -326,6 +326,12 @@ impl Core {
     pub fn config(&self) -> &CoreConfig {
         &self.cfg
     }
+    /// New settings (CONFIG SET), in force from the next event: timers
+    /// are computed from the node timeout each time, as Redis reads
+    /// `server.cluster_node_timeout` each time.
+    pub fn set_config(&mut self, cfg: CoreConfig) {
+        self.cfg = cfg;
+    }
     /// Whether I am a master.
     pub fn is_master(&self) -> bool {
         self.me().is_master()
@@ -373,6 +379,10 @@ impl Core {
     /// Sets my replication offset (the runtime's replication, if any, knows it).
     pub fn set_repl_offset(&mut self, offset: u64) {
         self.repl_offset = offset;
+        // A replica in a manual failover waits for its offset to reach the
+        // paused master's: check again whenever it moves (Redis checks in
+        // every `clusterCron`, `clusterHandleManualFailover`).
+        self.handle_manual_failover();
     }
     /// Tells the core when my replication link to my master last carried
     /// data (`server.master->lastinteraction`); `None` when the runtime

@@ -138,7 +138,7 @@ impl Core {
             && self.mf.master_offset.is_none()
         {
             self.mf.master_offset = Some(h.offset);
-            self.handle_manual_failover(now_ms);
+            self.handle_manual_failover();
         }
         SenderEpochs {
             current: h.current_epoch,

@@ -2,13 +2,17 @@
 //! task, replies out. A malformed request gets Redis's protocol error and
 //! the connection is closed, as Redis does; a command error is only a reply.
 
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+
+use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::commands::Session;
 use crate::resp::{parse_request, parse_request_with, Frame, RequestError};
 
+use super::clients::ClientOpened;
 use super::replication::FeedReceiver;
 use super::Input;
 use std::sync::atomic::Ordering;
@@ -30,8 +34,56 @@ pub struct ClientRequest {
     pub reply: oneshot::Sender<ClientReply>,
 }
 
-/// Serves one client until it disconnects, sends garbage, or the node stops.
-pub async fn run(mut stream: TcpStream, inputs: mpsc::UnboundedSender<Input>, session: Session) {
+/// Deregisters a client connection when its task ends, however it ends.
+struct Registered {
+    id: u64,
+    inputs: mpsc::Sender<Input>,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        let closed = Input::ClientClosed { id: self.id };
+        // Drop cannot wait: when the queue is full, a small task waits for
+        // room, so the registry never keeps a closed connection.
+        if let Err(mpsc::error::TrySendError::Full(closed)) = self.inputs.try_send(closed) {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                let inputs = self.inputs.clone();
+                rt.spawn(async move { inputs.send(closed).await });
+            }
+        }
+    }
+}
+
+/// Serves one client until it disconnects, sends garbage, is killed
+/// (CLIENT KILL), or the node stops. The connection is registered with the
+/// node task for as long as it serves requests.
+pub async fn run(stream: TcpStream, inputs: mpsc::Sender<Input>, session: Session) {
+    let kill = Arc::new(Notify::new());
+    let addr =
+        |a: std::io::Result<std::net::SocketAddr>| a.map(|a| a.to_string()).unwrap_or_default();
+    let opened = ClientOpened {
+        id: session.id,
+        addr: addr(stream.peer_addr()),
+        laddr: addr(stream.local_addr()),
+        fd: i64::from(stream.as_raw_fd()),
+        kill: kill.clone(),
+    };
+    if inputs.send(Input::ClientOpened(opened)).await.is_err() {
+        return;
+    }
+    let _registered = Registered {
+        id: session.id,
+        inputs: inputs.clone(),
+    };
+    serve(stream, inputs, session, &kill).await;
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    inputs: mpsc::Sender<Input>,
+    session: Session,
+    kill: &Notify,
+) {
     let peer = stream
         .peer_addr()
         .map(|a| a.to_string())
@@ -66,6 +118,9 @@ pub async fn run(mut stream: TcpStream, inputs: mpsc::UnboundedSender<Input>, se
                             if stream.write_all(&out).await.is_err() {
                                 return;
                             }
+                            // A replica's feed is not a client (Redis
+                            // counts replicas apart from clients).
+                            let _ = inputs.send(Input::ClientClosed { id: session.id }).await;
                             feed_replica(stream, buf, inputs, peer_ip, listening_port).await;
                             return;
                         }
@@ -73,7 +128,9 @@ pub async fn run(mut stream: TcpStream, inputs: mpsc::UnboundedSender<Input>, se
                     let Some(reply) = ask(&inputs, args, session.clone()).await else {
                         return;
                     };
-                    reply.frame.encode(&mut out);
+                    // In the protocol after the command: HELLO 3's own
+                    // reply is already RESP3, as in Redis.
+                    reply.frame.encode_as(reply.session.protocol, &mut out);
                     session = reply.session;
                     if reply.close {
                         close = true;
@@ -96,7 +153,11 @@ pub async fn run(mut stream: TcpStream, inputs: mpsc::UnboundedSender<Input>, se
             let _ = stream.shutdown().await;
             return;
         }
-        match stream.read(&mut chunk).await {
+        let read = tokio::select! {
+            r = stream.read(&mut chunk) => r,
+            _ = kill.notified() => return,
+        };
+        match read {
             Ok(0) | Err(_) => return,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
@@ -108,7 +169,7 @@ pub async fn run(mut stream: TcpStream, inputs: mpsc::UnboundedSender<Input>, se
 }
 
 async fn ask(
-    inputs: &mpsc::UnboundedSender<Input>,
+    inputs: &mpsc::Sender<Input>,
     args: Vec<Vec<u8>>,
     session: Session,
 ) -> Option<ClientReply> {
@@ -119,6 +180,7 @@ async fn ask(
             session,
             reply: tx,
         }))
+        .await
         .ok()?;
     rx.await.ok()
 }
@@ -178,7 +240,7 @@ fn replication_handshake(
 async fn feed_replica(
     stream: TcpStream,
     mut buf: Vec<u8>,
-    inputs: mpsc::UnboundedSender<Input>,
+    inputs: mpsc::Sender<Input>,
     ip: String,
     port: u16,
 ) {
@@ -188,7 +250,7 @@ async fn feed_replica(
         port,
         reply: tx,
     };
-    if inputs.send(attach).is_err() {
+    if inputs.send(attach).await.is_err() {
         return;
     }
     let Ok(FeedReceiver {
@@ -205,7 +267,7 @@ async fn feed_replica(
         while let Ok((args, used)) = parse_request(&buf) {
             buf.drain(..used);
             if let Some(offset) = ack_offset(&args) {
-                let _ = inputs.send(Input::ReplicaAck { id, offset });
+                let _ = inputs.send(Input::ReplicaAck { id, offset }).await;
             }
         }
         tokio::select! {
@@ -224,7 +286,7 @@ async fn feed_replica(
             break;
         }
     }
-    let _ = inputs.send(Input::ReplicaGone { id });
+    let _ = inputs.send(Input::ReplicaGone { id }).await;
 }
 
 /// A replica sends only short ACKs; more than this unread is not one.

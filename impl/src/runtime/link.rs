@@ -4,6 +4,9 @@
 //! first, a bad signature or length closes the link with one log line; a
 //! frame that frames but does not decode is dropped, the link stays.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
@@ -12,19 +15,35 @@ use crate::codec::{decode, frame_length};
 
 use super::Input;
 
+/// Most bytes queued for one peer that has stopped reading before the
+/// link is freed (Redis 7.0's `cluster-link-sendbuf-limit`, which is
+/// unlimited by default; here a bound, so a peer that never reads cannot
+/// grow memory without limit). Ordinary traffic is a few KiB at a time.
+pub const CLUSTER_LINK_SENDBUF_LIMIT_BYTES: usize = 16 << 20;
+
 /// What the node task holds for a connection: the queue of its writer.
 /// Dropping it closes the connection at once, discarding what is still
 /// queued, as Redis's `freeClusterLink` does.
 #[derive(Debug)]
 pub struct Outbox {
     tx: mpsc::UnboundedSender<Vec<u8>>,
+    /// Bytes queued and not yet written (the writer lowers it).
+    queued: Arc<AtomicUsize>,
     _close: oneshot::Sender<()>,
 }
 
 impl Outbox {
-    /// Queues bytes for the peer.
-    pub fn send(&self, bytes: Vec<u8>) {
+    /// Queues bytes for the peer; `false` when the peer is
+    /// [`CLUSTER_LINK_SENDBUF_LIMIT_BYTES`] behind (nothing is queued then:
+    /// the link is to be freed).
+    pub fn send(&self, bytes: Vec<u8>) -> bool {
+        let len = bytes.len();
+        if self.queued.load(Ordering::Relaxed) + len > CLUSTER_LINK_SENDBUF_LIMIT_BYTES {
+            return false;
+        }
+        self.queued.fetch_add(len, Ordering::Relaxed);
         let _ = self.tx.send(bytes);
+        true
     }
 }
 
@@ -32,6 +51,7 @@ impl Outbox {
 #[derive(Debug)]
 pub struct LinkInbox {
     rx: mpsc::UnboundedReceiver<Vec<u8>>,
+    queued: Arc<AtomicUsize>,
     /// Resolves (with an error) when the node task drops the Outbox.
     pub closed: oneshot::Receiver<()>,
 }
@@ -40,14 +60,17 @@ pub struct LinkInbox {
 pub fn channel() -> (Outbox, LinkInbox) {
     let (tx, rx) = mpsc::unbounded_channel();
     let (close_tx, close_rx) = oneshot::channel();
+    let queued = Arc::new(AtomicUsize::new(0));
     let outbox = Outbox {
         tx,
+        queued: queued.clone(),
         _close: close_tx,
     };
     (
         outbox,
         LinkInbox {
             rx,
+            queued,
             closed: close_rx,
         },
     )
@@ -55,12 +78,7 @@ pub fn channel() -> (Outbox, LinkInbox) {
 
 /// Runs a connected bus link until either side closes it, then reports
 /// `Input::BusClosed`. Frames go to `inputs` as `Input::BusFrame`.
-pub async fn run(
-    conn: u64,
-    stream: TcpStream,
-    inbox: LinkInbox,
-    inputs: mpsc::UnboundedSender<Input>,
-) {
+pub async fn run(conn: u64, stream: TcpStream, inbox: LinkInbox, inputs: mpsc::Sender<Input>) {
     let peer_ip = stream
         .peer_addr()
         .map(|a| a.ip().to_string())
@@ -81,6 +99,7 @@ pub async fn run(
                                     msg,
                                     peer_ip: ip,
                                 })
+                                .await
                                 .is_err()
                             {
                                 return;
@@ -105,6 +124,7 @@ pub async fn run(
     };
     let LinkInbox {
         rx: mut outbox,
+        queued,
         closed,
     } = inbox;
     let writer = async move {
@@ -112,6 +132,7 @@ pub async fn run(
             if wr.write_all(&bytes).await.is_err() {
                 return;
             }
+            queued.fetch_sub(bytes.len(), Ordering::Relaxed);
         }
         let _ = wr.shutdown().await;
     };
@@ -120,7 +141,7 @@ pub async fn run(
         _ = writer => {}
         _ = closed => {}
     }
-    let _ = inputs.send(Input::BusClosed { conn });
+    let _ = inputs.send(Input::BusClosed { conn }).await;
 }
 
 /// Why a stream could not be framed.
@@ -158,4 +179,26 @@ async fn read_frame<R: AsyncReadExt + Unpin>(rd: &mut R) -> Result<Option<Vec<u8
         .await
         .map_err(FrameError::Io)?;
     Ok(Some(frame))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outbox_refuses_bytes_past_the_limit() {
+        let (outbox, mut inbox) = channel();
+        let chunk = vec![0u8; CLUSTER_LINK_SENDBUF_LIMIT_BYTES / 4];
+        for _ in 0..4 {
+            assert!(outbox.send(chunk.clone()));
+        }
+        assert!(
+            !outbox.send(vec![0u8; 1]),
+            "a full outbox takes nothing more"
+        );
+        // What the writer has written no longer counts.
+        let written = inbox.rx.try_recv().expect("queued bytes");
+        inbox.queued.fetch_sub(written.len(), Ordering::Relaxed);
+        assert!(outbox.send(vec![0u8; 1]));
+    }
 }

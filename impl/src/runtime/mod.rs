@@ -6,12 +6,18 @@
 //! Tasks: one accept loop per listener, two per bus link (reader, writer),
 //! one per client, and the node task. They talk to the node task through
 //! one queue of [`Input`]s, so protocol state is never shared or locked.
+//! The queue is bounded ([`INPUT_QUEUE_CAPACITY`]): when the node task
+//! falls behind, a task with something to say waits, and so stops reading
+//! its socket; TCP then slows the peer down. A flood of bus frames or
+//! requests costs at most the queue's room, not memory without limit.
 
 pub mod client;
+pub mod clients;
 pub mod entropy;
 mod link;
 pub mod node;
 pub mod options;
+pub mod process_stats;
 pub mod replication;
 
 use std::net::SocketAddr;
@@ -32,6 +38,11 @@ use link::Outbox;
 use node::NodeTask;
 use options::Settings;
 
+/// Inputs the node task's queue holds before senders wait. Each client has
+/// at most one request in flight, so this bounds bus frames mostly: 1024
+/// frames of a few KiB.
+pub const INPUT_QUEUE_CAPACITY: usize = 1024;
+
 /// What the socket tasks tell the node task.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)] // a BusFrame is the common case; boxing it would cost an allocation each
@@ -48,6 +59,10 @@ pub enum Input {
         msg: Message,
         peer_ip: String,
     },
+    /// A client connection was accepted.
+    ClientOpened(clients::ClientOpened),
+    /// A client connection ended, or became a replica's feed.
+    ClientClosed { id: u64 },
     /// A client request.
     Client(ClientRequest),
     /// A replica sent PSYNC: attach it and answer with its feed.
@@ -88,13 +103,13 @@ pub fn now_ms() -> u64 {
 #[derive(Clone)]
 pub struct Spawner {
     next_conn: Arc<AtomicU64>,
-    inputs: mpsc::UnboundedSender<Input>,
+    inputs: mpsc::Sender<Input>,
     connect_timeout: Duration,
 }
 
 impl Spawner {
     /// The queue every task reports to.
-    pub fn inputs(&self) -> &mpsc::UnboundedSender<Input> {
+    pub fn inputs(&self) -> &mpsc::Sender<Input> {
         &self.inputs
     }
 
@@ -119,17 +134,17 @@ impl Spawner {
             };
             match result {
                 Ok(Ok(stream)) => {
-                    if inputs.send(Input::BusConnected { conn }).is_ok() {
+                    if inputs.send(Input::BusConnected { conn }).await.is_ok() {
                         link::run(conn, stream, rx, inputs).await;
                     }
                 }
                 Ok(Err(e)) => {
                     tracing::debug!("bus connect to {addr}: {e}");
-                    let _ = inputs.send(Input::BusClosed { conn });
+                    let _ = inputs.send(Input::BusClosed { conn }).await;
                 }
                 Err(_) => {
                     tracing::debug!("bus connect to {addr}: timed out");
-                    let _ = inputs.send(Input::BusClosed { conn });
+                    let _ = inputs.send(Input::BusClosed { conn }).await;
                 }
             }
         });
@@ -140,7 +155,7 @@ impl Spawner {
 /// A node that is listening, before it runs.
 pub struct Node {
     task: NodeTask,
-    inputs: mpsc::UnboundedReceiver<Input>,
+    inputs: mpsc::Receiver<Input>,
     bus: TcpListener,
     clients: TcpListener,
     spawner: Spawner,
@@ -161,7 +176,7 @@ impl Node {
         let core = load_or_create(settings, cfg, &mut entropy, now)?;
         let clients = listen(SocketAddr::new(settings.bind, settings.port)).await?;
         let bus = listen(SocketAddr::new(settings.bind, settings.cluster_port)).await?;
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(INPUT_QUEUE_CAPACITY);
         let spawner = Spawner {
             next_conn: Arc::new(AtomicU64::new(1)),
             inputs: tx,
@@ -280,6 +295,7 @@ async fn accept_bus(listener: TcpListener, spawner: Spawner) {
         if spawner
             .inputs
             .send(Input::BusAccepted { conn, outbox: tx })
+            .await
             .is_err()
         {
             return;
@@ -288,16 +304,19 @@ async fn accept_bus(listener: TcpListener, spawner: Spawner) {
     }
 }
 
-async fn accept_clients(
-    listener: TcpListener,
-    inputs: mpsc::UnboundedSender<Input>,
-    session: Session,
-) {
+async fn accept_clients(listener: TcpListener, inputs: mpsc::Sender<Input>, session: Session) {
+    // Client ids start at 1 and are never reused (`server.next_client_id`).
+    let mut next_id = 1u64;
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
-        tokio::spawn(client::run(stream, inputs.clone(), session.clone()));
+        let session = Session {
+            id: next_id,
+            ..session.clone()
+        };
+        next_id += 1;
+        tokio::spawn(client::run(stream, inputs.clone(), session));
     }
 }

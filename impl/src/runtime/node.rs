@@ -3,7 +3,7 @@
 //! carries out the effects the core returns, in order: a durable `Persist`
 //! is written and synced before any effect after it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 
 use tokio::sync::mpsc;
@@ -16,8 +16,10 @@ use crate::resp::Frame;
 use crate::scheduler::{CronChoices, Scheduler};
 
 use super::client::{ClientReply, ClientRequest};
+use super::clients::Clients;
 use super::entropy::Entropy;
 use super::link::Outbox;
+use super::process_stats::CommandCounters;
 use super::replication::{commands_of, Sink, Source};
 use super::{now_ms, Input, Spawner};
 
@@ -28,6 +30,10 @@ const PING_SAMPLE_SIZE: usize = 5;
 const REPL_PING_EVERY_TICKS: u64 = 100;
 /// Keys looked at per cron tick by the active expiry.
 const EXPIRE_BUDGET_PER_TICK: usize = 20;
+/// Most write requests held while writes are paused for a manual failover.
+/// Each connection has at most one request in flight, so this is Redis's
+/// default `maxclients`; a write beyond it is refused rather than queued.
+const PAUSED_WRITES_MAX: usize = 10_000;
 
 /// Which node a connection belongs to, as the core names its links.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +66,19 @@ pub struct NodeTask {
     sink: Sink,
     /// Password to AUTH with at my master (`masterauth`).
     masterauth: Option<String>,
+    /// Write requests held while a replica of mine takes over by CLUSTER
+    /// FAILOVER (`pauseClients(PAUSE_DURING_FAILOVER, .., CLIENT_PAUSE_WRITE)`),
+    /// run in order once the pause ends.
+    paused_writes: VecDeque<ClientRequest>,
+    /// The client connections (CLIENT LIST, `connected_clients`).
+    clients: Clients,
+    /// Requests run, per command (INFO stats and commandstats).
+    counters: CommandCounters,
+    /// SHUTDOWN was accepted: the run loop ends after this input.
+    stopping: bool,
+    /// Links whose peer stopped reading (outbox full): freed after the
+    /// effects being carried out.
+    overflowed: Vec<u64>,
     started_ms: u64,
 }
 
@@ -78,6 +97,11 @@ impl NodeTask {
             source,
             sink: Sink::default(),
             masterauth: None,
+            paused_writes: VecDeque::new(),
+            clients: Clients::default(),
+            counters: CommandCounters::default(),
+            stopping: false,
+            overflowed: Vec::new(),
             started_ms: now_ms(),
             core,
             db: Db::new(),
@@ -104,7 +128,7 @@ impl NodeTask {
     /// Runs until `inputs` closes or `shutdown` fires; saves the config last.
     pub async fn run(
         mut self,
-        mut inputs: mpsc::UnboundedReceiver<Input>,
+        mut inputs: mpsc::Receiver<Input>,
         shutdown: impl std::future::Future<Output = ()>,
     ) {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(
@@ -121,6 +145,10 @@ impl NodeTask {
                     None => break,
                 },
             }
+            self.release_paused_writes();
+            if self.stopping {
+                break;
+            }
         }
         match self.save_config() {
             Ok(()) => tracing::info!("nodes.conf saved; shutting down"),
@@ -131,6 +159,13 @@ impl NodeTask {
     fn handle(&mut self, event: Event) -> Option<Reply> {
         let effects = self.core.handle(now_ms(), event);
         let reply = self.apply(effects);
+        for conn in std::mem::take(&mut self.overflowed) {
+            tracing::warn!(
+                "bus link {conn}: the peer is not reading ({} MiB queued); freeing the link",
+                super::link::CLUSTER_LINK_SENDBUF_LIMIT_BYTES >> 20
+            );
+            self.closed(conn);
+        }
         // A won election or a REPLICATE changes who I replicate from at
         // once, before the next write or stream command is handled.
         self.follow_master();
@@ -140,6 +175,7 @@ impl NodeTask {
     /// One cron tick: the scheduler's due events, then the active expiry.
     fn cron(&mut self) {
         let now = now_ms();
+        self.counters.sample(now);
         let names: Vec<NodeName> = self.core.nodes().map(|n| n.name).collect();
         let ping_sample = (0..PING_SAMPLE_SIZE)
             .map(|_| names[self.entropy.below(names.len() as u64) as usize])
@@ -152,7 +188,10 @@ impl NodeTask {
         for event in self.scheduler.tick(now, &self.core, &choices) {
             self.handle(event);
         }
-        if self.core.is_master() {
+        // While writes are paused for a manual failover, nothing may move
+        // the offset the replica waits for: no expiry, no stream PING
+        // (`replicationCron` skips it then too).
+        if self.core.is_master() && !self.writes_paused() {
             self.db.expire_some(now, EXPIRE_BUDGET_PER_TICK);
             if self
                 .scheduler
@@ -160,6 +199,7 @@ impl NodeTask {
                 .is_multiple_of(REPL_PING_EVERY_TICKS)
             {
                 self.source.ping();
+                self.core.set_repl_offset(self.source.offset);
             }
         }
         self.follow_master();
@@ -202,6 +242,14 @@ impl NodeTask {
             }
             Input::BusClosed { conn } => self.closed(conn),
             Input::BusFrame { conn, msg, peer_ip } => self.frame(conn, msg, &peer_ip),
+            Input::ClientOpened(opened) => {
+                self.clients.open(opened, now_ms());
+                self.facts.connected_clients = self.clients.len();
+            }
+            Input::ClientClosed { id } => {
+                self.clients.close(id);
+                self.facts.connected_clients = self.clients.len();
+            }
             Input::Client(req) => self.client(req),
             // Only a master feeds replicas (no chained replication): a
             // replica drops the request, which closes that connection.
@@ -316,9 +364,49 @@ impl NodeTask {
         });
     }
 
+    /// A master pauses writes from the moment a replica of its asks for a
+    /// manual failover until the failover ends (won, or timed out), so that
+    /// the offset it announced is the one the replica must reach.
+    fn writes_paused(&self) -> bool {
+        let mf = self.core.manual_failover();
+        self.core.is_master() && mf.end_ms.is_some() && mf.replica.is_some()
+    }
+
+    /// Runs the held writes once the pause is over; a node that became a
+    /// replica meanwhile answers them with MOVED to the new master.
+    fn release_paused_writes(&mut self) {
+        while !self.writes_paused() {
+            let Some(req) = self.paused_writes.pop_front() else {
+                return;
+            };
+            self.client(req);
+        }
+    }
+
     fn client(&mut self, req: ClientRequest) {
+        if self.writes_paused() && is_write(&req.args) {
+            if self.paused_writes.len() >= PAUSED_WRITES_MAX {
+                let _ = req.reply.send(ClientReply {
+                    frame: Frame::error("ERR too many writes held during a manual failover"),
+                    session: req.session,
+                    close: false,
+                });
+                return;
+            }
+            self.paused_writes.push_back(req);
+            return;
+        }
         let mut session = req.session;
         let now = now_ms();
+        let started = std::time::Instant::now();
+        let name = commands::command_name(&req.args);
+        if let Some(name) = name {
+            self.clients.touch(session.id, name, now);
+        }
+        // Counters and /proc are gathered for INFO only, not for every request.
+        if name.is_some_and(|(top, _)| top == "info") {
+            self.facts.process = self.counters.facts(self.clients.accepted, true);
+        }
         self.facts.replication = self.sink.facts(&self.source);
         self.facts.uptime_s = now.saturating_sub(self.started_ms) / 1000;
         let entropy = self.entropy.next_u64();
@@ -339,6 +427,7 @@ impl NodeTask {
             Outcome::Write { reply, propagate } => {
                 if self.core.is_master() {
                     self.source.propagate(&propagate);
+                    // The offset in my bus headers is the stream's, always.
                     self.core.set_repl_offset(self.source.offset);
                 }
                 (reply, false)
@@ -350,12 +439,59 @@ impl NodeTask {
                 };
                 (frame, false)
             }
+            Outcome::Config(changes) => {
+                self.configure(&changes);
+                (Frame::ok(), false)
+            }
+            Outcome::ResetStats => {
+                self.counters.reset();
+                self.clients.accepted = 0;
+                (Frame::ok(), false)
+            }
+            Outcome::Shutdown { force } => match self.save_config() {
+                Err(e) if !force => {
+                    tracing::error!("SHUTDOWN: saving {}: {e}", self.config_path.display());
+                    (
+                        Frame::error("ERR Errors trying to SHUTDOWN. Check logs."),
+                        false,
+                    )
+                }
+                _ => {
+                    tracing::info!("SHUTDOWN requested by client {}", session.id);
+                    // No reply: the connection closes as the node stops.
+                    self.stopping = true;
+                    return;
+                }
+            },
+            Outcome::Clients(query) => {
+                self.clients.update(&session);
+                let all = self.clients.views(now);
+                let answer = commands::client::answer(&query, &all, session.id);
+                for id in answer.kill {
+                    self.clients.kill(id);
+                }
+                (answer.reply, answer.close_me)
+            }
         };
+        self.clients.update(&session);
+        let usec = started.elapsed().as_micros();
+        self.counters
+            .count(name, u64::try_from(usec).unwrap_or(u64::MAX));
         let _ = req.reply.send(ClientReply {
             frame,
             session,
             close,
         });
+    }
+
+    /// Applies CONFIG SET's changes to the core's settings.
+    fn configure(&mut self, changes: &[commands::config_set::ConfigChange]) {
+        let mut cfg = *self.core.config();
+        for change in changes {
+            change.apply(&mut cfg);
+            tracing::info!("CONFIG SET: {change:?}");
+        }
+        self.core.set_config(cfg);
     }
 
     /// Carries out effects in order; returns the command reply among them.
@@ -394,8 +530,10 @@ impl NodeTask {
             LinkId::Outbound(peer) => self.outbound.get(&peer).copied(),
             LinkId::Inbound(conn) => Some(conn),
         };
-        if let Some(c) = conn.and_then(|c| self.conns.get(&c)) {
-            c.outbox.send(encode(msg));
+        if let Some((id, c)) = conn.and_then(|id| self.conns.get(&id).map(|c| (id, c))) {
+            if !c.outbox.send(encode(msg)) && !self.overflowed.contains(&id) {
+                self.overflowed.push(id);
+            }
         }
     }
 
@@ -431,4 +569,12 @@ impl NodeTask {
             }
         }
     }
+}
+
+/// Whether a request names a write command (`CMD_WRITE`), which a manual
+/// failover pauses.
+fn is_write(args: &[Vec<u8>]) -> bool {
+    args.first()
+        .and_then(|name| commands::table::lookup(name))
+        .is_some_and(|spec| spec.is_write())
 }

@@ -219,7 +219,7 @@ impl Sink {
         target: Option<(String, u16)>,
         my_port: u16,
         auth: Option<String>,
-        inputs: &mpsc::UnboundedSender<Input>,
+        inputs: &mpsc::Sender<Input>,
     ) {
         if self.target == target {
             return;
@@ -282,7 +282,7 @@ pub async fn follow(
     port: u16,
     my_port: u16,
     auth: Option<String>,
-    inputs: mpsc::UnboundedSender<Input>,
+    inputs: mpsc::Sender<Input>,
 ) {
     loop {
         let hello = Hello {
@@ -293,7 +293,11 @@ pub async fn follow(
             Ok(()) => "master closed the connection".to_string(),
             Err(e) => e,
         };
-        if inputs.send(Input::ReplLinkDown { generation }).is_err() {
+        if inputs
+            .send(Input::ReplLinkDown { generation })
+            .await
+            .is_err()
+        {
             return;
         }
         tracing::info!("replication from {ip}:{port}: {why}; retrying");
@@ -313,7 +317,7 @@ async fn sync_once(
     ip: &str,
     port: u16,
     hello: &Hello<'_>,
-    inputs: &mpsc::UnboundedSender<Input>,
+    inputs: &mpsc::Sender<Input>,
 ) -> Result<(), String> {
     let mut s = tokio::time::timeout(REPL_TIMEOUT, TcpStream::connect((ip, port)))
         .await
@@ -370,6 +374,7 @@ async fn sync_once(
     };
     inputs
         .send(snapshot)
+        .await
         .map_err(|_| "node stopped".to_string())?;
     stream(generation, offset, s, buf, inputs).await
 }
@@ -380,7 +385,7 @@ async fn stream(
     mut offset: u64,
     mut s: TcpStream,
     mut buf: Vec<u8>,
-    inputs: &mpsc::UnboundedSender<Input>,
+    inputs: &mpsc::Sender<Input>,
 ) -> Result<(), String> {
     let mut ack = tokio::time::interval(Duration::from_millis(REPL_ACK_PERIOD_MS));
     let mut chunk = vec![0u8; 16 * 1024];
@@ -396,7 +401,10 @@ async fn stream(
                             args,
                             offset,
                         };
-                        inputs.send(cmd).map_err(|_| "node stopped".to_string())?;
+                        inputs
+                            .send(cmd)
+                            .await
+                            .map_err(|_| "node stopped".to_string())?;
                     }
                 }
                 Err(RequestError::Incomplete) => break,

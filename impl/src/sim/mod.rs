@@ -228,6 +228,14 @@ impl Sim {
             .all(|i| self.state(i) == ClusterState::Ok)
     }
 
+    /// Node `i`'s runtime reports replication offset `offset` (what a
+    /// master has produced or a replica has applied); no-op while crashed.
+    pub fn set_repl_offset(&mut self, i: usize, offset: u64) {
+        if let Some(core) = self.nodes[i].core.as_mut() {
+            core.set_repl_offset(offset);
+        }
+    }
+
     // ---- commands ----
 
     /// Runs a CLUSTER command on node `i` and returns its reply.

@@ -236,3 +236,31 @@ pub fn read_reply(r: &mut impl BufRead) -> std::io::Result<Reply> {
         _ => return Err(bad(format!("unexpected RESP line {line:?}"))),
     })
 }
+
+/// One RESP connection to a node's client port on 127.0.0.1.
+pub struct Conn {
+    pub port: u16,
+    reader: BufReader<TcpStream>,
+}
+
+impl Conn {
+    /// Connects; every reply is awaited at most [`WAIT`] x 3.
+    pub fn open(port: u16) -> std::io::Result<Conn> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(WAIT * 3))?;
+        Ok(Conn {
+            port,
+            reader: BufReader::new(stream),
+        })
+    }
+
+    /// Sends one command and reads its (RESP2) reply.
+    pub fn call(&mut self, words: &[&str]) -> std::io::Result<Reply> {
+        let mut req = format!("*{}\r\n", words.len()).into_bytes();
+        for w in words {
+            req.extend_from_slice(format!("${}\r\n{w}\r\n", w.len()).as_bytes());
+        }
+        self.reader.get_mut().write_all(&req)?;
+        read_reply(&mut self.reader)
+    }
+}

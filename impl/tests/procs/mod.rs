@@ -181,6 +181,19 @@ impl Proc {
         self.child.is_some()
     }
 
+    /// Waits up to `limit` for the process to exit by itself; its status.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
+                self.child = None;
+                return Some(status);
+            }
+            sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Whether the process is still running.
     pub fn alive(&mut self) -> bool {
         matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
@@ -284,6 +297,22 @@ pub fn wait_until(
 fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// The master `redis-cli --cluster create` gave a replica, and that replica.
+pub fn master_with_replica(nodes: &[Proc]) -> (usize, usize) {
+    let ids: Vec<String> = nodes.iter().map(Proc::id).collect();
+    for (r, node) in nodes.iter().enumerate() {
+        let line = node.view_of(&ids[r]).unwrap_or_default();
+        let fields: Vec<&str> = line.split(' ').collect();
+        if fields.get(2).is_some_and(|f| f.contains("slave")) {
+            let master = fields[3];
+            if let Some(m) = ids.iter().position(|id| id == master) {
+                return (m, r);
+            }
+        }
+    }
+    panic!("no replica found in CLUSTER NODES");
 }
 
 /// `redis-cli --cluster create` over `procs` with `replicas` per master.

@@ -79,7 +79,7 @@ fn message_counts(out: &mut String, dir: &str, counts: &[u64; CLUSTERMSG_TYPE_CO
 
 /// CLUSTER INFO as a bulk string (verbatim in RESP3).
 pub(super) fn info(ctx: &mut Context, _args: &[Vec<u8>]) -> Outcome {
-    Outcome::Reply(Frame::bulk(info_text(&ctx.core.info())))
+    Outcome::Reply(Frame::Verbatim(info_text(&ctx.core.info()).into_bytes()))
 }
 
 #[cfg(test)]

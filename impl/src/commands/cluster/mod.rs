@@ -4,9 +4,9 @@
 //!
 //! [`execute`] finds the subcommand, checks its arity, and hands the words
 //! to one handler. Subcommands that only read state answer at once
-//! ([`nodes`], [`info`], [`slots`], [`keys`]); those that change protocol
+//! ([`nodes`], [`info`], [`slots`], `keys`); those that change protocol
 //! state parse their arguments into a [`crate::core::ClusterCommand`]
-//! ([`admin`], [`slot_admin`]), which the runtime gives to the core: the
+//! (`admin`, `slot_admin`), which the runtime gives to the core: the
 //! core's reply is the client's. Argument errors are answered here, with
 //! Redis's texts.
 //!

@@ -31,7 +31,7 @@ pub fn nodes_description(core: &Core) -> String {
 /// CLUSTER NODES: the description as a bulk string (a verbatim string in
 /// RESP3, a bulk string in RESP2). Mirrors the `nodes` branch of `clusterCommand`.
 pub(super) fn nodes(ctx: &mut Context, _args: &[Vec<u8>]) -> Outcome {
-    Outcome::Reply(Frame::bulk(nodes_description(ctx.core)))
+    Outcome::Reply(Frame::Verbatim(nodes_description(ctx.core).into_bytes()))
 }
 
 /// CLUSTER MYID: my 40-character id. Mirrors the `myid` branch of `clusterCommand`.

@@ -42,7 +42,7 @@ fn slot_node(n: &NodeEntry) -> Frame {
         Frame::bulk(n.ip.as_str()),
         Frame::Integer(n.port.into()),
         Frame::bulk(n.name.to_vec()),
-        Frame::Array(Vec::new()),
+        Frame::Map(Vec::new()),
     ])
 }
 
@@ -68,16 +68,6 @@ fn slot_entry(core: &Core, run: &SlotOwnerRange) -> Option<Frame> {
 pub fn slots_reply(core: &Core) -> Frame {
     let runs = owner_runs(core);
     Frame::Array(runs.iter().filter_map(|r| slot_entry(core, r)).collect())
-}
-
-/// A map in RESP2: keys and values, alternating, in one array.
-fn map(pairs: Vec<(&str, Frame)>) -> Frame {
-    Frame::Array(
-        pairs
-            .into_iter()
-            .flat_map(|(k, v)| [Frame::bulk(k), v])
-            .collect(),
-    )
 }
 
 /// The details of one node of a shard. Mirrors `addNodeDetailsToShardReply`
@@ -108,7 +98,7 @@ fn shard_node(core: &Core, n: &NodeEntry) -> Frame {
         ),
         ("health", Frame::bulk(health)),
     ]);
-    map(fields)
+    Frame::map(fields)
 }
 
 /// One shard: a master's slot ranges as flat `start, end` pairs, and the
@@ -124,7 +114,7 @@ fn shard(core: &Core, master: &NodeEntry, ranges: &[(u16, u16)]) -> Frame {
         .chain(replicas)
         .map(|n| shard_node(core, n))
         .collect();
-    map(vec![
+    Frame::map(vec![
         ("slots", Frame::Array(slots)),
         ("nodes", Frame::Array(nodes)),
     ])
@@ -173,7 +163,7 @@ mod tests {
             Frame::bulk(ip),
             int(port),
             Frame::bulk(vec![id; 40]),
-            Frame::Array(vec![]),
+            Frame::Map(vec![]),
         ])
     }
 
@@ -201,20 +191,23 @@ mod tests {
             panic!("an array");
         };
         assert_eq!(shards.len(), 1, "b is a replica: one master, one shard");
-        let Frame::Array(shard) = &shards[0] else {
+        let Frame::Map(shard) = &shards[0] else {
             panic!("a map");
         };
-        assert_eq!(shard[0], Frame::bulk("slots"));
-        assert_eq!(shard[1], Frame::Array(vec![int(5), int(6), int(9), int(9)]));
-        assert_eq!(shard[2], Frame::bulk("nodes"));
-        let Frame::Array(nodes) = &shard[3] else {
+        assert_eq!(shard[0].0, Frame::bulk("slots"));
+        assert_eq!(
+            shard[0].1,
+            Frame::Array(vec![int(5), int(6), int(9), int(9)])
+        );
+        assert_eq!(shard[1].0, Frame::bulk("nodes"));
+        let Frame::Array(nodes) = &shard[1].1 else {
             panic!("an array of nodes");
         };
         assert_eq!(nodes.len(), 2);
-        let Frame::Array(replica) = &nodes[1] else {
+        let Frame::Map(replica) = &nodes[1] else {
             panic!("a map");
         };
-        let keys: Vec<&Frame> = replica.iter().step_by(2).collect();
+        let keys: Vec<&Frame> = replica.iter().map(|(k, _)| k).collect();
         let names = [
             "id",
             "port",
@@ -225,8 +218,8 @@ mod tests {
             "health",
         ];
         assert_eq!(keys, names.map(Frame::bulk).iter().collect::<Vec<_>>());
-        assert_eq!(replica[9], Frame::bulk("replica"));
-        assert_eq!(replica[13], Frame::bulk("loading"));
+        assert_eq!(replica[4].1, Frame::bulk("replica"));
+        assert_eq!(replica[6].1, Frame::bulk("loading"));
         // A replica with offset 0 is not in CLUSTER SLOTS.
         t.core.set_repl_offset(0);
         let Frame::Array(slots) = t.reply(&["SLOTS"]) else {

@@ -77,10 +77,10 @@ impl Fixture {
         self.db.set(key.as_bytes().to_vec(), entry);
     }
 
-    /// The text of a bulk reply.
+    /// The text of a bulk (or verbatim) reply.
     pub fn bulk_text(&mut self, words: &[&str]) -> String {
         match self.reply(words) {
-            Frame::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+            Frame::Bulk(b) | Frame::Verbatim(b) => String::from_utf8_lossy(&b).into_owned(),
             other => panic!("expected a bulk reply to {words:?}, got {other:?}"),
         }
     }

@@ -1,10 +1,11 @@
 //! The entries of the command table, with the values redis-server 7.0.15
 //! reports for the same commands in `COMMAND INFO` and `COMMAND DOCS`.
 
+use super::operator::{CLIENT, CONFIG_RESETSTAT, CONFIG_SET, SHUTDOWN};
 use super::{CommandSpec, Family};
 
 /// Shorthand for a command without keys.
-const fn plain(
+pub(super) const fn plain(
     name: &'static str,
     arity: i64,
     flags: &'static [&'static str],
@@ -63,6 +64,15 @@ const fn keyed(
 
 const STALE: &[&str] = &["loading", "stale"];
 const CONN: &[&str] = &["@fast", "@connection"];
+/// The flags of AUTH and HELLO: allowed before AUTH, and while loading.
+const HANDSHAKE: &[&str] = &[
+    "noscript",
+    "loading",
+    "stale",
+    "fast",
+    "no_auth",
+    "allow_busy",
+];
 const READ_FAST: &[&str] = &["readonly", "fast"];
 const WRITE_FAST: &[&str] = &["write", "fast"];
 const WRITE_OOM: &[&str] = &["write", "denyoom"];
@@ -80,21 +90,25 @@ const RO_ACCESS: &[&str] = &["RO", "access"];
 const O1: &str = "O(1)";
 
 /// CONFIG's subcommands this node has.
-pub static CONFIG_SUBCOMMANDS: [CommandSpec; 1] = [CommandSpec {
-    flags: &["admin", "noscript", "loading", "stale"],
-    ..plain(
-        "get",
-        -3,
-        &[],
-        ADMIN,
-        [
-            "Get the values of configuration parameters",
-            "2.0.0",
-            "server",
-            "O(N) when N is the number of configuration parameters provided",
-        ],
-    )
-}];
+pub static CONFIG_SUBCOMMANDS: [CommandSpec; 3] = [
+    CommandSpec {
+        flags: &["admin", "noscript", "loading", "stale"],
+        ..plain(
+            "get",
+            -3,
+            &[],
+            ADMIN,
+            [
+                "Get the values of configuration parameters",
+                "2.0.0",
+                "server",
+                "O(N) when N is the number of configuration parameters provided",
+            ],
+        )
+    },
+    CONFIG_SET,
+    CONFIG_RESETSTAT,
+];
 
 /// COMMAND's subcommands this node has.
 pub static COMMAND_SUBCOMMANDS: [CommandSpec; 4] = [
@@ -153,7 +167,7 @@ pub static COMMAND_SUBCOMMANDS: [CommandSpec; 4] = [
 ];
 
 /// Every command of the client port, in `COMMAND` order.
-pub static COMMANDS: [CommandSpec; 32] = [
+pub static COMMANDS: [CommandSpec; 35] = [
     CommandSpec {
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         ..plain(
@@ -174,14 +188,7 @@ pub static COMMANDS: [CommandSpec; 32] = [
     plain(
         "auth",
         -2,
-        &[
-            "noscript",
-            "loading",
-            "stale",
-            "fast",
-            "no_auth",
-            "allow_busy",
-        ],
+        HANDSHAKE,
         CONN,
         [
             "Authenticate to the server",
@@ -189,6 +196,13 @@ pub static COMMANDS: [CommandSpec; 32] = [
             "connection",
             "O(N) where N is the number of passwords defined for the user",
         ],
+    ),
+    plain(
+        "hello",
+        -1,
+        HANDSHAKE,
+        CONN,
+        ["Handshake with Redis", "6.0.0", "connection", O1],
     ),
     plain(
         "quit",
@@ -590,6 +604,8 @@ pub static COMMANDS: [CommandSpec; 32] = [
         RW_UPDATE,
         ["Remove the expiration from a key", "2.2.0", "generic", O1],
     ),
+    CLIENT,
+    SHUTDOWN,
     CommandSpec {
         family: Family::Cluster,
         ..plain(

@@ -1,0 +1,163 @@
+//! The entries of the operator commands: CLIENT and its subcommands,
+//! CONFIG SET / RESETSTAT and SHUTDOWN, with the values redis-server 7.0.15
+//! reports for them in `COMMAND INFO` and `COMMAND DOCS`.
+
+use super::entries::plain;
+use super::CommandSpec;
+
+const SCRIPTLESS: &[&str] = &["noscript", "loading", "stale"];
+const ADMIN_SCRIPTLESS: &[&str] = &["admin", "noscript", "loading", "stale"];
+const SLOW_CONN: &[&str] = &["@slow", "@connection"];
+const ADMIN_CONN: &[&str] = &["@admin", "@slow", "@dangerous", "@connection"];
+const ADMIN: &[&str] = &["@admin", "@slow", "@dangerous"];
+const O1: &str = "O(1)";
+const CONNECTION: &str = "connection";
+
+/// CLIENT's subcommands this node has.
+pub static CLIENT_SUBCOMMANDS: [CommandSpec; 7] = [
+    plain(
+        "id",
+        2,
+        SCRIPTLESS,
+        SLOW_CONN,
+        [
+            "Returns the client ID for the current connection",
+            "5.0.0",
+            CONNECTION,
+            O1,
+        ],
+    ),
+    plain(
+        "getname",
+        2,
+        SCRIPTLESS,
+        SLOW_CONN,
+        ["Get the current connection name", "2.6.9", CONNECTION, O1],
+    ),
+    plain(
+        "setname",
+        3,
+        SCRIPTLESS,
+        SLOW_CONN,
+        ["Set the current connection name", "2.6.9", CONNECTION, O1],
+    ),
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..plain(
+            "list",
+            -2,
+            ADMIN_SCRIPTLESS,
+            ADMIN_CONN,
+            [
+                "Get the list of client connections",
+                "2.4.0",
+                CONNECTION,
+                "O(N) where N is the number of client connections",
+            ],
+        )
+    },
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..plain(
+            "info",
+            2,
+            SCRIPTLESS,
+            SLOW_CONN,
+            [
+                "Returns information about the current client connection.",
+                "6.2.0",
+                CONNECTION,
+                O1,
+            ],
+        )
+    },
+    plain(
+        "kill",
+        -3,
+        ADMIN_SCRIPTLESS,
+        ADMIN_CONN,
+        [
+            "Kill the connection of a client",
+            "2.4.0",
+            CONNECTION,
+            "O(N) where N is the number of client connections",
+        ],
+    ),
+    plain(
+        "help",
+        2,
+        &["loading", "stale"],
+        SLOW_CONN,
+        [
+            "Show helpful text about the different subcommands",
+            "5.0.0",
+            CONNECTION,
+            O1,
+        ],
+    ),
+];
+
+/// CLIENT: a container.
+pub const CLIENT: CommandSpec = CommandSpec {
+    subcommands: &CLIENT_SUBCOMMANDS,
+    ..plain(
+        "client",
+        -2,
+        &[],
+        &["@slow"],
+        [
+            "A container for client connection commands",
+            "2.4.0",
+            CONNECTION,
+            "Depends on subcommand.",
+        ],
+    )
+};
+
+/// CONFIG SET.
+pub const CONFIG_SET: CommandSpec = CommandSpec {
+    tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+    ..plain(
+        "set",
+        -4,
+        ADMIN_SCRIPTLESS,
+        ADMIN,
+        [
+            "Set configuration parameters to the given values",
+            "2.0.0",
+            "server",
+            "O(N) when N is the number of configuration parameters provided",
+        ],
+    )
+};
+
+/// CONFIG RESETSTAT.
+pub const CONFIG_RESETSTAT: CommandSpec = plain(
+    "resetstat",
+    2,
+    ADMIN_SCRIPTLESS,
+    ADMIN,
+    ["Reset the stats returned by INFO", "2.0.0", "server", O1],
+);
+
+/// SHUTDOWN.
+pub const SHUTDOWN: CommandSpec = plain(
+    "shutdown",
+    -1,
+    &[
+        "admin",
+        "noscript",
+        "loading",
+        "stale",
+        "no_multi",
+        "allow_busy",
+    ],
+    ADMIN,
+    [
+        "Synchronously save the dataset to disk and then shut down the server",
+        "1.0.0",
+        "server",
+        "O(N) when saving, where N is the total number of keys in all databases when saving \
+         data, otherwise O(1)",
+    ],
+);
