@@ -311,9 +311,10 @@ impl Mapping {
         let body = match (msg_type, body) {
             ("PING", _) => Body::Ping { gossip: gossip()? },
             ("MEET", _) => Body::Meet { gossip: gossip()? },
-            ("PONG", _) => Body::Pong {
-                gossip: GossipList::new(),
-            },
+            // The gossip is kept for the search, which hands the receiver
+            // what it says as a PING's would (see `Search::convey`); a
+            // model PONG carries none, and matching ignores it.
+            ("PONG", _) => Body::Pong { gossip: gossip()? },
             ("FAIL", BodyRead::Fail { id }) => Body::Fail {
                 about: self.node(id)?,
             },
@@ -341,6 +342,37 @@ impl Mapping {
             (t, _) => return outside(format!("a {t} frame the mapping does not know")),
         };
         Ok(Some(Msg { header, body }))
+    }
+
+    /// The nodes a PING or PONG's gossip flags PFAIL, as a bit set.
+    pub fn pfail_entries(&self, body: &BodyRead) -> u8 {
+        let BodyRead::Gossip { gossip } = body else {
+            return 0;
+        };
+        gossip
+            .iter()
+            .filter(|g| g.flags.iter().any(|f| f == "fail?"))
+            .filter_map(|g| self.ids.get(&g.id))
+            .fold(0, |bits, n| bits | 1 << n)
+    }
+
+    /// Every node's currentEpoch in its first snapshot after the formed
+    /// note: a formed cluster may be past epoch M (two empty masters, the
+    /// replicas-to-be, collide at configEpoch 0 and one bumps).
+    pub fn formed_epochs(&self, t: &ObservedTrace) -> Result<Vec<Epoch>, Outside> {
+        let n = self.masters as usize + self.replicas.len();
+        (0..n)
+            .map(|i| {
+                let s = t.events[self.start..].iter().find_map(|e| match e {
+                    EventRead::Snapshot { node, snapshot, .. } if *node == i => Some(snapshot),
+                    _ => None,
+                });
+                match s {
+                    Some(s) => self.epoch(s.current_epoch),
+                    None => outside(format!("no snapshot of n{i} after the cluster formed")),
+                }
+            })
+            .collect()
     }
 
     /// A node's snapshot in model terms.
@@ -426,8 +458,11 @@ impl Mapping {
             // A stopped node, a held or delayed link: an answer may be late
             // while nothing is lost, so a node may time out a live peer.
             spurious_timeouts: slow,
-            // Runs last longer than 2·NT: reports do expire.
-            report_expiry: true,
+            // Reports never expire, as in the model's own configurations:
+            // expiry is invisible on the wire, and its every combination
+            // would multiply the candidates. A run that needs one expired
+            // is rejected, and the rejection says which report.
+            report_expiry: false,
             rejoin_in_reach: false,
             interchangeable: vec![],
             bug: None,

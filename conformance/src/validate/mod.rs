@@ -67,6 +67,20 @@ pub struct Validation {
     pub seconds: f64,
 }
 
+/// Frames on two connections read by the tap less than this apart may
+/// have been sent in the other order: a node writes a PONG reply on the
+/// link the PING came in on and its own messages on its own link, and the
+/// tap reads the two sockets in turn.
+pub const REORDER_WINDOW_US: u64 = 5_000;
+
+/// Whether steps `a` and `b` (in trace order) may have happened the other
+/// way round: two frames on different connections within the window.
+fn may_swap(a: &Step, b: &Step) -> bool {
+    matches!((&a.obs, &b.obs), (Obs::Frame { .. }, Obs::Frame { .. }))
+        && a.conn != b.conn
+        && b.t_us.saturating_sub(a.t_us) < REORDER_WINDOW_US
+}
+
 /// Validates `t` with at most `max_internal` internal steps between two
 /// observations. `progress` is called now and then with (done, total).
 pub fn validate(
@@ -100,11 +114,22 @@ pub fn validate(
         return v;
     }
     let (steps, counts) = observations::observations(t, &map);
-    let mut search = Search::new(&cfg, max_internal);
-    for (k, s) in steps.iter().enumerate() {
+    let epochs = match map.formed_epochs(t) {
+        Ok(e) => e,
+        Err(Outside(why)) => {
+            v.verdict = Verdict::Outside { event: None, why };
+            return v;
+        }
+    };
+    let mut search = Search::new(&cfg, max_internal, &epochs, t.head.node_timeout_ms);
+    // `ahead`: the candidates that took step k+1 before step k, when the
+    // two may have happened the other way round (see `may_swap`).
+    let mut ahead: Option<Search> = None;
+    for k in 0..steps.len() {
         if k % 64 == 0 {
             progress(k, steps.len());
         }
+        let s = &steps[k];
         if let Obs::Outside(why) = &s.obs {
             v.verdict = Verdict::Outside {
                 event: Some(s.event),
@@ -112,14 +137,37 @@ pub fn validate(
             };
             break;
         }
-        if let Err(why) = search.observe(&s.obs) {
-            v.verdict = Verdict::Rejected {
-                index: k,
-                event: s.event,
-                why,
-            };
-            break;
+        let next_ahead = steps
+            .get(k + 1)
+            .filter(|n| may_swap(s, n) && !matches!(n.obs, Obs::Outside(_)))
+            .and_then(|n| {
+                let mut early = search.clone();
+                early.observe(&n.obs, n.t_us).ok().map(|()| early)
+            });
+        let caught_up = ahead.take().and_then(|mut early| {
+            let prev = &steps[k - 1];
+            early.observe(&prev.obs, prev.t_us).ok().map(|()| early)
+        });
+        let base = search.stats.visited;
+        let in_order = search.observe(&s.obs, s.t_us);
+        match (in_order, caught_up) {
+            (Ok(()), Some(other)) => search.merge(other, base),
+            (Ok(()), None) => {}
+            (Err(_), Some(other)) => {
+                let visited = search.stats.visited;
+                search = other;
+                search.stats.visited += visited.saturating_sub(base);
+            }
+            (Err(why), None) => {
+                v.verdict = Verdict::Rejected {
+                    index: k,
+                    event: s.event,
+                    why,
+                };
+                break;
+            }
         }
+        ahead = next_ahead;
     }
     if let Some(best) = search.frontier.values().min_by_key(|m| m.internal) {
         v.internal = best.internal;

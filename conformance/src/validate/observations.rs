@@ -21,6 +21,8 @@ pub enum Obs {
         to: NodeIx,
         msg: Msg,
         dropped: bool,
+        /// The nodes its gossip flags PFAIL (`fail?`), the receiver included.
+        pfail: u8,
     },
     /// kill -9 or SIGTERM: the model's crash.
     Crash(NodeIx),
@@ -42,6 +44,10 @@ pub enum Obs {
 #[derive(Clone, Debug)]
 pub struct Step {
     pub event: usize,
+    /// When the tap saw it, µs since the run started.
+    pub t_us: u64,
+    /// The tap's connection, for a frame.
+    pub conn: Option<u64>,
     pub obs: Obs,
 }
 
@@ -69,7 +75,12 @@ pub fn observations(t: &ObservedTrace, map: &Mapping) -> (Vec<Step>, Counts) {
     // reply's receiver is known when the recorder had not learnt it yet.
     let mut opener: HashMap<u64, NodeIx> = HashMap::new();
     let mut steps = Vec::new();
+    // Nodes killed and not yet seen again: a restarted node may send its
+    // first frames before the driver records the restart (it records it
+    // once the node answers), so the first frame restarts it.
+    let mut down = 0u8;
     for (k, e) in t.events.iter().enumerate().skip(map.start) {
+        let t_us = event_time(e);
         let obs = match e {
             EventRead::Frame {
                 conn,
@@ -86,11 +97,22 @@ pub fn observations(t: &ObservedTrace, map: &Mapping) -> (Vec<Step>, Counts) {
                     Err(Outside(why)) => {
                         steps.push(Step {
                             event: k,
+                            t_us,
+                            conn: None,
                             obs: Obs::Outside(why),
                         });
                         continue;
                     }
                 };
+                if down & (1 << from) != 0 {
+                    down &= !(1 << from);
+                    steps.push(Step {
+                        event: k,
+                        t_us,
+                        conn: None,
+                        obs: Obs::Restart(from),
+                    });
+                }
                 if from as usize != *tap {
                     opener.insert(*conn, from);
                 }
@@ -101,6 +123,8 @@ pub fn observations(t: &ObservedTrace, map: &Mapping) -> (Vec<Step>, Counts) {
                     (None, None) => {
                         steps.push(Step {
                             event: k,
+                            t_us,
+                            conn: None,
                             obs: Obs::Outside("a frame whose receiver is unknown".into()),
                         });
                         continue;
@@ -112,6 +136,7 @@ pub fn observations(t: &ObservedTrace, map: &Mapping) -> (Vec<Step>, Counts) {
                         to,
                         msg,
                         dropped: fate == "dropped",
+                        pfail: map.pfail_entries(body),
                     },
                     Ok(None) => {
                         counts.not_modelled += 1;
@@ -124,8 +149,18 @@ pub fn observations(t: &ObservedTrace, map: &Mapping) -> (Vec<Step>, Counts) {
             EventRead::Process { node, action, .. } => {
                 let n = *node as NodeIx;
                 match action.as_str() {
-                    "kill" | "term" => Obs::Crash(n),
-                    "restart" => Obs::Restart(n),
+                    "kill" | "term" => {
+                        down |= 1 << n;
+                        Obs::Crash(n)
+                    }
+                    "restart" if down & (1 << n) == 0 => {
+                        counts.other += 1;
+                        continue;
+                    }
+                    "restart" => {
+                        down &= !(1 << n);
+                        Obs::Restart(n)
+                    }
                     "stop" => Obs::Stop(n),
                     "cont" => Obs::Cont(n),
                     _ => {
@@ -148,7 +183,27 @@ pub fn observations(t: &ObservedTrace, map: &Mapping) -> (Vec<Step>, Counts) {
                 continue;
             }
         };
-        steps.push(Step { event: k, obs });
+        let conn = match e {
+            EventRead::Frame { conn, .. } => Some(*conn),
+            _ => None,
+        };
+        steps.push(Step {
+            event: k,
+            t_us,
+            conn,
+            obs,
+        });
     }
     (steps, counts)
+}
+
+/// The event's time, where it has one that validation reads.
+fn event_time(e: &EventRead) -> u64 {
+    match e {
+        EventRead::Frame { t_us, .. }
+        | EventRead::ConnClose { t_us, .. }
+        | EventRead::Process { t_us, .. }
+        | EventRead::Snapshot { t_us, .. } => *t_us,
+        _ => 0,
+    }
 }

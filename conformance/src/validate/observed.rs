@@ -97,6 +97,7 @@ pub struct SnapshotRead {
 #[serde(tag = "ev", rename_all = "snake_case")]
 pub enum EventRead {
     Frame {
+        t_us: u64,
         conn: u64,
         tap: usize,
         to: Option<usize>,
@@ -111,15 +112,18 @@ pub enum EventRead {
     },
     ConnOpen {},
     ConnClose {
+        t_us: u64,
         tap: usize,
         from: Option<usize>,
     },
     Process {
+        t_us: u64,
         node: usize,
         action: String,
     },
     Fault {},
     Snapshot {
+        t_us: u64,
         node: usize,
         snapshot: SnapshotRead,
     },

@@ -27,7 +27,7 @@ use std::collections::{HashMap, VecDeque};
 use clusterbus_model::message::MAX_NODES;
 use clusterbus_model::receive::{header_of, receive};
 use clusterbus_model::state::Ghost;
-use clusterbus_model::{step, Action, Body, GossipList, ModelCfg, Msg, NodeIx, State};
+use clusterbus_model::{step, Action, Body, Epoch, GossipList, ModelCfg, Msg, NodeIx, State};
 
 use super::explain::{diff_frame, diff_view};
 use super::observations::Obs;
@@ -78,10 +78,33 @@ pub struct Stats {
     pub snapshots_pinned: usize,
 }
 
+/// What the trace's clock says about when a timer may have fired. Each
+/// gate is half of Redis's own wait, so a timer the model needs is never
+/// refused by a clock that ran a little differently; a timer far too early
+/// for the real run is. (Without them, timers whose firing the wire never
+/// shows multiply the candidates.)
+#[derive(Clone, Debug, Default)]
+struct Clock {
+    now: u64,
+    /// `last_frame[j][i]`: the last frame from j to i (PFAIL needs NT of
+    /// silence: `node_delay` in `clusterCron`).
+    last_frame: [[u64; MAX_NODES]; MAX_NODES],
+    /// The last AUTH_ACK each node sent (`voted_time`: 2·NT).
+    last_ack: [u64; MAX_NODES],
+    /// The last AUTH_REQUEST each node sent (auth timeout: max(2·NT, 2 s)).
+    last_request: [u64; MAX_NODES],
+    /// The first FAIL about each node (undone 2·NT later at the earliest).
+    first_fail: [Option<u64>; MAX_NODES],
+}
+
 /// The search over one trace.
+#[derive(Clone)]
 pub struct Search<'a> {
     cfg: &'a ModelCfg,
     pub max_internal: u32,
+    /// cluster-node-timeout, µs.
+    nt_us: u64,
+    clock: Clock,
     /// Nodes SIGSTOPped now, as a bit set: they take no step.
     stopped: u8,
     /// Nodes whose first snapshot (the formed start) was checked.
@@ -91,9 +114,13 @@ pub struct Search<'a> {
 }
 
 impl<'a> Search<'a> {
-    /// The search from the model's formed start.
-    pub fn new(cfg: &'a ModelCfg, max_internal: u32) -> Search<'a> {
+    /// The search from the model's formed start, with each node's
+    /// currentEpoch as the formed cluster's snapshots say.
+    pub fn new(cfg: &'a ModelCfg, max_internal: u32, epochs: &[Epoch], nt_ms: u64) -> Search<'a> {
         let mut st = State::initial(cfg);
+        for (node, e) in st.nodes.iter_mut().zip(epochs) {
+            node.current_epoch = *e;
+        }
         st.ghost = Ghost::default();
         let mut frontier = HashMap::new();
         frontier.insert(
@@ -106,6 +133,8 @@ impl<'a> Search<'a> {
         Search {
             cfg,
             max_internal,
+            nt_us: nt_ms * 1000,
+            clock: Clock::default(),
             stopped: 0,
             started: 0,
             frontier,
@@ -117,9 +146,47 @@ impl<'a> Search<'a> {
         self.stopped & (1 << n) != 0
     }
 
-    /// Takes one observation; `Err` when no candidate explains it.
-    pub fn observe(&mut self, obs: &Obs) -> Result<(), Box<Unexplained>> {
+    /// Takes one observation, seen at `t_us`; `Err` when no candidate explains it.
+    pub fn observe(&mut self, obs: &Obs, t_us: u64) -> Result<(), Box<Unexplained>> {
         self.stats.observations += 1;
+        self.clock.now = self.clock.now.max(t_us);
+        let r = self.explain_all(obs);
+        if let Obs::Frame { from, to, msg, .. } = obs {
+            let (f, t, now) = (*from as usize, *to as usize, self.clock.now);
+            self.clock.last_frame[f][t] = now;
+            match msg.body {
+                Body::AuthAck => self.clock.last_ack[f] = now,
+                Body::AuthRequest => self.clock.last_request[f] = now,
+                Body::Fail { about } => {
+                    self.clock.first_fail[about as usize].get_or_insert(now);
+                }
+                _ => {}
+            }
+        }
+        r
+    }
+
+    /// Whether the trace's clock allows timer `a` now.
+    fn timely(&self, a: &Action) -> bool {
+        let c = &self.clock;
+        let since = |t: u64| c.now.saturating_sub(t);
+        let half_nt = self.nt_us / 2;
+        match *a {
+            Action::NodeTimeout { node, peer } => {
+                since(c.last_frame[peer as usize][node as usize]) >= half_nt
+            }
+            Action::VoteCooldown { node, .. } => since(c.last_ack[node as usize]) >= self.nt_us,
+            Action::AuthTimeout { node } => {
+                since(c.last_request[node as usize]) >= self.nt_us.max(1_000_000)
+            }
+            Action::FailUndo { about, .. } => {
+                c.first_fail[about as usize].is_some_and(|t| since(t) >= self.nt_us)
+            }
+            _ => true,
+        }
+    }
+
+    fn explain_all(&mut self, obs: &Obs) -> Result<(), Box<Unexplained>> {
         if let Obs::Cont(n) = obs {
             self.stopped &= !(1 << n);
             return Ok(());
@@ -177,6 +244,20 @@ impl<'a> Search<'a> {
         self.stats.max_frontier = self.stats.max_frontier.max(next.len());
         self.frontier = next;
         Ok(())
+    }
+
+    /// Joins the frontier of `other`, a search over the same prefix in
+    /// another order (see `validate`'s reordering of close frames).
+    /// `base` is the visited count both started from.
+    pub fn merge(&mut self, other: Search<'a>, base: u64) {
+        for (c, m) in other.frontier {
+            let e = self.frontier.entry(c).or_insert(m);
+            if m.internal < e.internal {
+                *e = m;
+            }
+        }
+        self.stats.visited += other.stats.visited.saturating_sub(base);
+        self.stats.max_frontier = self.stats.max_frontier.max(self.frontier.len());
     }
 
     fn bound(&self, n: usize, what: &str) -> Box<Unexplained> {
@@ -263,6 +344,7 @@ impl<'a> Search<'a> {
                 | Action::HandshakeTimeout { node, .. } => !self.is_stopped(node),
                 _ => false,
             })
+            .filter(|a| self.timely(a))
             .filter_map(|a| self.apply(c, a))
             .collect()
     }
@@ -281,7 +363,22 @@ impl<'a> Search<'a> {
                 to,
                 msg,
                 dropped,
-            } => self.explain_frame(c, *from, *to, msg, *dropped),
+                pfail,
+            } => {
+                // Every node a PING or PONG flags PFAIL is PFAIL at its
+                // sender (`clusterSendPing` adds them all, from a count
+                // that may lag one cron tick: a subset, not the set).
+                let pfail_at_sender = c.st.nodes[*from as usize]
+                    .peers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.pfail)
+                    .fold(0u8, |b, (j, _)| b | 1 << j);
+                if pfail & !pfail_at_sender != 0 {
+                    return vec![];
+                }
+                self.explain_frame(c, *from, *to, msg, *dropped)
+            }
             Obs::Crash(n) => forced(Action::Crash { node: *n }),
             Obs::Restart(n) => forced(Action::Restart { node: *n }),
             Obs::Stop(_) | Obs::Cont(_) => vec![*c],
@@ -342,16 +439,33 @@ impl<'a> Search<'a> {
                 // A PING that tells nothing is delivered at once, as the
                 // model's own uninformative pings are; unless it cannot
                 // be (a stopped receiver, a drop): then its wait matters.
-                if !dropped && !self.is_stopped(to) {
-                    if let Some(n) = self.at_once(c, from, to, msg) {
-                        return vec![n];
-                    }
+                let told_nothing = self.at_once(c, from, to, msg);
+                if !dropped && !self.is_stopped(to) && told_nothing.is_some() {
+                    return told_nothing.into_iter().collect();
+                }
+                // Another one to a stopped node whose last is still
+                // unanswered (Redis reconnects and pings again after NT/2):
+                // it repeats what is on its way, and the wait runs already.
+                if !dropped && told_nothing.is_some() && c.st.nodes[f].peers[t].ping_pending {
+                    return vec![*c];
                 }
                 out.extend(self.send_ping(c, from, to, gossip, msg));
             }
-            Body::Pong { .. } => {
-                out.extend(self.next_sent(c, from, to, msg));
-                out.extend(self.at_once(c, from, to, msg));
+            Body::Pong { gossip } => {
+                let bare = Msg {
+                    header: msg.header,
+                    body: Body::Pong {
+                        gossip: GossipList::new(),
+                    },
+                };
+                let pongs = self
+                    .next_sent(c, from, to, &bare)
+                    .into_iter()
+                    .chain(self.at_once(c, from, to, &bare));
+                for p in pongs {
+                    out.extend(self.convey(&p, from, to, gossip));
+                    out.push(p);
+                }
             }
             _ => out.extend(self.next_sent(c, from, to, msg)),
         }
@@ -410,6 +524,24 @@ impl<'a> Search<'a> {
             n.seen[f][t] += 1;
             n
         })
+    }
+
+    /// A PONG's gossip, which the model's PONGs do not carry, handed to the
+    /// receiver as a PING from the same sender would hand it: at once if
+    /// it tells nothing, else in flight behind the PONG (the model's
+    /// argument: every report a PONG could carry, a PING can).
+    fn convey(&self, c: &Cand, from: NodeIx, to: NodeIx, gossip: GossipList) -> Option<Cand> {
+        if gossip.is_empty() {
+            return None;
+        }
+        let ping = Msg {
+            header: header_of(&c.st, from),
+            body: Body::Ping { gossip },
+        };
+        match self.at_once(c, from, to, &ping) {
+            Some(_) => None,
+            None => self.send_ping(c, from, to, gossip, &ping),
+        }
     }
 
     /// `msg` carries its sender's header and would change nothing at the
