@@ -433,6 +433,9 @@ impl Mapping {
                         crashable.insert(*node as NodeIx);
                     }
                     "stop" => slow = true,
+                    // Messages to a restarted node before its peers
+                    // reconnect are lost: a link break each way per peer.
+                    "restart" => breaks += 2 * t.head.nodes.len(),
                     _ => {}
                 },
                 EventRead::Frame { fate, .. } if fate == "dropped" => breaks += 1,

@@ -21,6 +21,8 @@ pub enum Obs {
         to: NodeIx,
         msg: Msg,
         dropped: bool,
+        /// Held or delayed by the tap: it arrives later than it was read.
+        late: bool,
         /// The nodes its gossip flags PFAIL (`fail?`), the receiver included.
         pfail: u8,
     },
@@ -136,6 +138,7 @@ pub fn observations(t: &ObservedTrace, map: &Mapping) -> (Vec<Step>, Counts) {
                         to,
                         msg,
                         dropped: fate == "dropped",
+                        late: fate == "held" || fate == "delayed",
                         pfail: map.pfail_entries(body),
                     },
                     Ok(None) => {

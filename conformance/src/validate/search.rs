@@ -95,6 +95,8 @@ struct Clock {
     last_request: [u64; MAX_NODES],
     /// The first FAIL about each node (undone 2·NT later at the earliest).
     first_fail: [Option<u64>; MAX_NODES],
+    /// When each node last restarted.
+    restarted: [Option<u64>; MAX_NODES],
 }
 
 /// The search over one trace.
@@ -107,6 +109,9 @@ pub struct Search<'a> {
     clock: Clock,
     /// Nodes SIGSTOPped now, as a bit set: they take no step.
     stopped: u8,
+    /// Nodes whose last frame the tap held, delayed or dropped: their
+    /// answers may not come at once.
+    slow: u8,
     /// Nodes whose first snapshot (the formed start) was checked.
     started: u8,
     pub frontier: HashMap<Cand, Meta>,
@@ -136,6 +141,7 @@ impl<'a> Search<'a> {
             nt_us: nt_ms * 1000,
             clock: Clock::default(),
             stopped: 0,
+            slow: 0,
             started: 0,
             frontier,
             stats: Stats::default(),
@@ -151,7 +157,19 @@ impl<'a> Search<'a> {
         self.stats.observations += 1;
         self.clock.now = self.clock.now.max(t_us);
         let r = self.explain_all(obs);
-        if let Obs::Frame { from, to, msg, .. } = obs {
+        if let Obs::Frame {
+            from,
+            to,
+            msg,
+            dropped,
+            late,
+            ..
+        } = obs
+        {
+            match *dropped || *late {
+                true => self.slow |= 1 << from,
+                false => self.slow &= !(1 << from),
+            }
             let (f, t, now) = (*from as usize, *to as usize, self.clock.now);
             self.clock.last_frame[f][t] = now;
             match msg.body {
@@ -163,7 +181,18 @@ impl<'a> Search<'a> {
                 _ => {}
             }
         }
+        if let Obs::Restart(n) = obs {
+            self.clock.restarted[*n as usize] = Some(self.clock.now);
+        }
         r
+    }
+
+    /// Whether `n` restarted less than NT ago: its peers' links to it are
+    /// still being made again, and what they send it before that is lost
+    /// (`clusterSendUpdate` and the broadcasts skip a node without a link).
+    fn reconnecting(&self, n: NodeIx) -> bool {
+        let c = &self.clock;
+        c.restarted[n as usize].is_some_and(|t| c.now.saturating_sub(t) < self.nt_us)
     }
 
     /// Whether the trace's clock allows timer `a` now.
@@ -333,6 +362,11 @@ impl<'a> Search<'a> {
                 Action::Deliver { from, to } => {
                     c.seen[from as usize][to as usize] > 0 && !self.is_stopped(to)
                 }
+                Action::LinkBreak { from, to } => {
+                    let unseen =
+                        (c.seen[from as usize][to as usize] as usize) < c.st.link(from, to).len();
+                    unseen && (self.reconnecting(from) || self.reconnecting(to))
+                }
                 Action::FailUndo { node, about } => {
                     !self.is_stopped(node) && !self.is_stopped(about)
                 }
@@ -363,6 +397,7 @@ impl<'a> Search<'a> {
                 to,
                 msg,
                 dropped,
+                late,
                 pfail,
             } => {
                 // Every node a PING or PONG flags PFAIL is PFAIL at its
@@ -377,7 +412,7 @@ impl<'a> Search<'a> {
                 if pfail & !pfail_at_sender != 0 {
                     return vec![];
                 }
-                self.explain_frame(c, *from, *to, msg, *dropped)
+                self.explain_frame(c, (*from, *to), msg, *dropped, *late)
             }
             Obs::Crash(n) => forced(Action::Crash { node: *n }),
             Obs::Restart(n) => forced(Action::Restart { node: *n }),
@@ -411,10 +446,10 @@ impl<'a> Search<'a> {
     fn explain_frame(
         &self,
         c: &Cand,
-        from: NodeIx,
-        to: NodeIx,
+        (from, to): (NodeIx, NodeIx),
         msg: &Msg,
         dropped: bool,
+        late: bool,
     ) -> Vec<Cand> {
         let (f, t) = (from as usize, to as usize);
         if !c.st.nodes[f].up || !c.st.nodes[t].up {
@@ -437,17 +472,23 @@ impl<'a> Search<'a> {
         match msg.body {
             Body::Ping { gossip } | Body::Meet { gossip } => {
                 // A PING that tells nothing is delivered at once, as the
-                // model's own uninformative pings are; unless it cannot
-                // be (a stopped receiver, a drop): then its wait matters.
+                // model's own uninformative pings are; unless its answer
+                // may not come at once (a stopped receiver, one whose
+                // frames the tap holds, a drop): then its wait matters.
                 let told_nothing = self.at_once(c, from, to, msg);
-                if !dropped && !self.is_stopped(to) && told_nothing.is_some() {
+                let stopped = self.is_stopped(to);
+                let slow = stopped || self.slow & (1 << to) != 0;
+                if !dropped && !slow && told_nothing.is_some() {
                     return told_nothing.into_iter().collect();
                 }
-                // Another one to a stopped node whose last is still
-                // unanswered (Redis reconnects and pings again after NT/2):
-                // it repeats what is on its way, and the wait runs already.
+                // Another one whose last is still unanswered (Redis
+                // reconnects and pings again after NT/2): it repeats what
+                // is on its way, and the wait runs already.
                 if !dropped && told_nothing.is_some() && c.st.nodes[f].peers[t].ping_pending {
                     return vec![*c];
+                }
+                if !dropped && !stopped {
+                    out.extend(told_nothing);
                 }
                 out.extend(self.send_ping(c, from, to, gossip, msg));
             }
@@ -458,10 +499,15 @@ impl<'a> Search<'a> {
                         gossip: GossipList::new(),
                     },
                 };
+                let told_nothing = self.at_once(c, from, to, &bare);
+                // Held or delayed, it tells nothing later: the wait it
+                // answers runs on until then.
+                let deferred = (late && told_nothing.is_some()).then_some(*c);
                 let pongs = self
                     .next_sent(c, from, to, &bare)
                     .into_iter()
-                    .chain(self.at_once(c, from, to, &bare));
+                    .chain(told_nothing)
+                    .chain(deferred);
                 for p in pongs {
                     out.extend(self.convey(&p, from, to, gossip));
                     out.push(p);
