@@ -135,7 +135,7 @@ pub fn soak(a: &SoakArgs) -> Result<u8, String> {
         .unwrap_or_else(|| PathBuf::from("target/live/soak"));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let started = Instant::now();
-    let (mut verdicts, mut observations, mut faults) = ([0u64; 4], 0usize, 0usize);
+    let (mut verdicts, mut observations, mut faults) = ([0u64; 5], 0usize, 0usize);
     for r in 0..a.runs {
         let seed = a.seed + r;
         let out = dir.join(format!("random-{}-seed-{seed}.jsonl", a.server));
@@ -150,22 +150,23 @@ pub fn soak(a: &SoakArgs) -> Result<u8, String> {
         };
         record(&rec)?;
         let (code, v) = judge(&out, a.run.max_internal, false)?;
-        verdicts[code.min(3) as usize] += 1;
+        verdicts[code.min(4) as usize] += 1;
         observations += v.stats.observations;
         faults += super::random::FAULTS;
         eprintln!(
-            "soak: run {}/{} (seed {seed}) exit {code}; so far {} validated, {} rejected, {} outside the model, {observations} observations, {:.0} s",
+            "soak: run {}/{} (seed {seed}) exit {code}; so far {} validated, {} rejected, {} outside the model, {} undecided, {observations} observations, {:.0} s",
             r + 1,
             a.runs,
             verdicts[0],
             verdicts[1],
             verdicts[3],
+            verdicts[4],
             started.elapsed().as_secs_f64()
         );
     }
     println!(
-        "soak: {} runs, {observations} observations, {faults} faults; validated {}, rejected {}, outside the model {}",
-        a.runs, verdicts[0], verdicts[1], verdicts[3]
+        "soak: {} runs, {observations} observations, {faults} faults; validated {}, rejected {}, outside the model {}, undecided {}",
+        a.runs, verdicts[0], verdicts[1], verdicts[3], verdicts[4]
     );
     Ok(u8::from(verdicts[1] > 0))
 }

@@ -15,7 +15,7 @@ pub enum LiveCommand {
     /// Run a scenario on real processes behind the tap; write the observed trace.
     Record(RecordArgs),
     /// Validate an observed trace against the model (exit 0 validated,
-    /// 1 an observation no model path explains, 3 outside the model).
+    /// 1 an observation no model path explains, 3 outside the model, 4 undecided).
     Validate(super::check::ValidateArgs),
     /// Record a scenario, then validate its trace.
     Check(super::check::CheckArgs),

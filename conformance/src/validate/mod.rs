@@ -45,6 +45,12 @@ pub enum Verdict {
         event: usize,
         why: Box<Unexplained>,
     },
+    /// The search reached its bound at observation `index`: no verdict.
+    Undecided {
+        index: usize,
+        event: usize,
+        why: String,
+    },
     /// The trace, or its observation at `event`, has something the model
     /// has no rule for: an expected outcome, documented, not a rejection.
     Outside { event: Option<usize>, why: String },
@@ -159,10 +165,17 @@ pub fn validate(
                 search.stats.visited += visited.saturating_sub(base);
             }
             (Err(why), None) => {
-                v.verdict = Verdict::Rejected {
-                    index: k,
-                    event: s.event,
-                    why,
+                v.verdict = match why.bound.clone() {
+                    Some(b) => Verdict::Undecided {
+                        index: k,
+                        event: s.event,
+                        why: b,
+                    },
+                    None => Verdict::Rejected {
+                        index: k,
+                        event: s.event,
+                        why,
+                    },
                 };
                 break;
             }

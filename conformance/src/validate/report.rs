@@ -89,6 +89,13 @@ pub fn summary(t: &ObservedTrace, v: &Validation) -> String {
             });
             let _ = writeln!(s, "outside the model{at}\n  {why}");
         }
+        Verdict::Undecided { index, event, why } => {
+            let _ = writeln!(
+                s,
+                "undecided: at observation {index} (event {event}, line {}) {why}",
+                event + 2
+            );
+        }
         Verdict::Rejected { index, event, why } => {
             let _ = writeln!(
                 s,
@@ -159,13 +166,14 @@ fn node_line(n: &clusterbus_model::Node) -> String {
     s
 }
 
-/// Exit code of a verdict: 0 validated, 1 rejected, 3 outside the model
-/// (2 is the CLI's for errors).
+/// Exit code of a verdict: 0 validated, 1 rejected, 3 outside the model,
+/// 4 undecided within the search's bound (2 is the CLI's for errors).
 pub fn exit_code(v: &Validation) -> u8 {
     match v.verdict {
         Verdict::Validated => 0,
         Verdict::Rejected { .. } => 1,
         Verdict::Outside { .. } => 3,
+        Verdict::Undecided { .. } => 4,
     }
 }
 

@@ -53,7 +53,7 @@ pub struct Meta {
 
 /// Most candidates a frontier may hold; beyond it the search stops and
 /// says so (a bound of the search, not a verdict on the trace).
-pub const MAX_FRONTIER: usize = 200_000;
+pub const MAX_FRONTIER: usize = 100_000;
 
 /// Why an observation is not explained.
 #[derive(Clone, Debug)]
@@ -97,6 +97,8 @@ struct Clock {
     first_fail: [Option<u64>; MAX_NODES],
     /// When each node last restarted.
     restarted: [Option<u64>; MAX_NODES],
+    /// `dropping[f][t]`: the tap dropped the last frame from f to t.
+    dropping: [[bool; MAX_NODES]; MAX_NODES],
 }
 
 /// The search over one trace.
@@ -171,7 +173,11 @@ impl<'a> Search<'a> {
                 false => self.slow &= !(1 << from),
             }
             let (f, t, now) = (*from as usize, *to as usize, self.clock.now);
-            self.clock.last_frame[f][t] = now;
+            // A held or dropped frame is not heard: silence goes on.
+            if !*dropped && !*late {
+                self.clock.last_frame[f][t] = now;
+            }
+            self.clock.dropping[f][t] = *dropped;
             match msg.body {
                 Body::AuthAck => self.clock.last_ack[f] = now,
                 Body::AuthRequest => self.clock.last_request[f] = now,
@@ -365,7 +371,10 @@ impl<'a> Search<'a> {
                 Action::LinkBreak { from, to } => {
                     let unseen =
                         (c.seen[from as usize][to as usize] as usize) < c.st.link(from, to).len();
-                    unseen && (self.reconnecting(from) || self.reconnecting(to))
+                    // Cut off by the tap, the link may be down when the
+                    // sender writes: what it sends then never shows.
+                    let cut = self.clock.dropping[from as usize][to as usize];
+                    unseen && (cut || self.reconnecting(from) || self.reconnecting(to))
                 }
                 Action::FailUndo { node, about } => {
                     !self.is_stopped(node) && !self.is_stopped(about)
