@@ -12,6 +12,11 @@ use super::{validate, Validation, Verdict, MAX_INTERNAL};
 /// master 0, its replica 3 promoted in epoch 4.
 const FAILOVER: &str = include_str!("../../traces/live/failover-3m1r-redis-server.jsonl");
 
+/// redis-server 7.0.15, `live record --scenario rejoin`: the failover, then
+/// node 0 restarted on its nodes.conf, stepping down from the new owner's
+/// PONG; no UPDATE on the wire (`specs/divergences.md`).
+const REJOIN: &str = include_str!("../../traces/live/rejoin-redis-server.jsonl");
+
 fn lines(text: &str) -> Vec<Value> {
     text.lines()
         .map(|l| serde_json::from_str(l).expect("the kept trace is JSON lines"))
@@ -148,4 +153,18 @@ fn an_epoch_gap_is_renumbered_and_still_validates() {
     assert!(matches!(v.verdict, Verdict::Validated), "{:?}", v.verdict);
     let renumbered = v.mapping.expect("a mapping").renumbered();
     assert_eq!(renumbered, vec![(7, 4)]);
+}
+
+#[test]
+fn a_redis_server_rejoin_without_updates_is_a_behaviour_of_the_model() {
+    let l = lines(REJOIN);
+    assert!(
+        !l.iter().any(|x| is_frame(x, "UPDATE")),
+        "the kept run has no UPDATE"
+    );
+    let t = parse(REJOIN).expect("the kept trace parses");
+    let v = run(&t);
+    assert!(matches!(v.verdict, Verdict::Validated), "{:?}", v.verdict);
+    let cfg = v.cfg.expect("a configuration");
+    assert_eq!((cfg.max_crashes, cfg.crashable.clone()), (1, vec![0]));
 }
