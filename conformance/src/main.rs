@@ -9,6 +9,7 @@ mod diagram;
 mod live;
 mod replay;
 mod traces;
+mod validate;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -47,16 +48,17 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let verdict = |r: Result<bool, String>| r.map(|ok| if ok { 0 } else { 1 });
     let result = match cli.command {
-        Command::Check(args) => check::run(&args),
-        Command::Traces(args) => conform::write_traces(&args),
-        Command::Conform(args) => conform::run(&args),
+        Command::Check(args) => verdict(check::run(&args)),
+        Command::Traces(args) => verdict(conform::write_traces(&args)),
+        Command::Conform(args) => verdict(conform::run(&args)),
+        // Live validation has a third outcome: outside the model (3).
         Command::Live { command } => live::record::run(&command),
-        Command::Explore { config, addr } => check::explore(&config, &addr),
+        Command::Explore { config, addr } => verdict(check::explore(&config, &addr)),
     };
     match result {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)

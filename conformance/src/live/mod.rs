@@ -11,6 +11,7 @@
 //!   must show in the recorded frames.
 //! - [`output`]: the `clusterbus-observed` trace, its diagram and summary.
 
+pub mod check;
 pub mod cluster;
 pub mod cost;
 pub mod error;

@@ -14,6 +14,13 @@ use super::{milestones, output};
 pub enum LiveCommand {
     /// Run a scenario on real processes behind the tap; write the observed trace.
     Record(RecordArgs),
+    /// Validate an observed trace against the model (exit 0 validated,
+    /// 1 an observation no model path explains, 3 outside the model, 4 undecided).
+    Validate(super::check::ValidateArgs),
+    /// Record a scenario, then validate its trace.
+    Check(super::check::CheckArgs),
+    /// Random fault schedules, each recorded and validated; totals at the end.
+    Soak(super::check::SoakArgs),
     /// Measure what the tap costs: throughput, added latency, failover time.
     Cost {
         /// Failover trials with and without the tap.
@@ -53,16 +60,25 @@ pub struct RecordArgs {
     pub replicas: usize,
 }
 
-/// Runs the command; `Ok(false)` when the scenario did not reach its end
-/// or a milestone is missing from the frames.
-pub fn run(cmd: &LiveCommand) -> Result<bool, String> {
+/// Runs the command; its exit code (`record`: 1 when the scenario did not
+/// reach its end or a milestone is missing from the frames).
+pub fn run(cmd: &LiveCommand) -> Result<u8, String> {
     let a = match cmd {
         LiveCommand::Record(a) => a,
+        LiveCommand::Validate(a) => return super::check::validate_file(a),
+        LiveCommand::Check(a) => return super::check::check(a),
+        LiveCommand::Soak(a) => return super::check::soak(a),
         LiveCommand::Cost {
             trials,
             node_timeout,
-        } => return cost(*trials, *node_timeout),
+        } => return cost(*trials, *node_timeout).map(|_| 0),
     };
+    record(a).map(|ok| u8::from(!ok))
+}
+
+/// Records one scenario to `a.out`; whether it reached its end with every
+/// milestone seen.
+pub fn record(a: &RecordArgs) -> Result<bool, String> {
     let kind = Kind::parse(&a.server).map_err(|e| e.to_string())?;
     if !NAMES.contains(&a.scenario.as_str()) {
         return Err(format!(

@@ -218,6 +218,31 @@ fn scenario(kind: Kind, name: &str) -> super::Outcome {
     o
 }
 
+/// The model's verdict on what the scenario recorded (`crate::validate`),
+/// read back from the trace's JSON lines as `live validate` reads a file.
+fn verdict(o: &super::Outcome) -> crate::validate::Verdict {
+    let lines = super::output::trace_lines(o).expect("trace");
+    let t = crate::validate::observed::parse(&lines).expect("the trace reads back");
+    crate::validate::validate(&t, crate::validate::MAX_INTERNAL, |_, _| {}).verdict
+}
+
+fn assert_validated(o: &super::Outcome) {
+    let v = verdict(o);
+    assert!(
+        matches!(v, crate::validate::Verdict::Validated),
+        "{} on {}: {v:?}",
+        o.scenario,
+        o.kind.name()
+    );
+}
+
+fn assert_outside(o: &super::Outcome, why: &str) {
+    match verdict(o) {
+        crate::validate::Verdict::Outside { why: w, .. } => assert!(w.contains(why), "{w}"),
+        other => panic!("expected outside the model ({why}), got {other:?}"),
+    }
+}
+
 fn count(o: &super::Outcome, t: &str) -> usize {
     frames(&o.events).filter(|f| f.msg_type == t).count()
 }
@@ -240,12 +265,15 @@ macro_rules! both_kinds {
 both_kinds! {
     form_3_redis, form_3_clusterbus, "form-3", |o: &super::Outcome| {
         assert!(count(o, "MEET") >= 2 && count(o, "FAIL") == 0);
+        assert_validated(o);
     };
     create_3m3r_redis, create_3m3r_clusterbus, "create-3m3r", |o: &super::Outcome| {
         assert!(count(o, "MEET") >= 5);
+        assert_outside(o, "6 nodes: the model holds at most 5");
     };
     failover_3m1r_redis, failover_3m1r_clusterbus, "failover-3m1r", |o: &super::Outcome| {
         assert!(count(o, "AUTH_ACK") >= 2, "a majority of 3 masters voted");
+        assert_validated(o);
     };
     rejoin_redis, rejoin_clusterbus, "rejoin", |_o: &super::Outcome| {};
     pause_redis, pause_clusterbus, "pause", |_o: &super::Outcome| {};
@@ -255,6 +283,7 @@ both_kinds! {
     contested_redis, contested_clusterbus, "contested-3m2r", |_o: &super::Outcome| {};
     manual_redis, manual_clusterbus, "manual-failover", |o: &super::Outcome| {
         assert_eq!(count(o, "MFSTART"), 1, "only the plain FAILOVER sends MFSTART");
+        assert_outside(o, "manual failover is not in the model");
     };
     random_redis, random_clusterbus, "random", |o: &super::Outcome| {
         assert_eq!(o.milestones.len(), super::random::FAULTS);
