@@ -467,6 +467,7 @@ impl Mapping {
             // is rejected, and the rejection says which report.
             report_expiry: false,
             rejoin_in_reach: false,
+            quiet_in_reach: false,
             interchangeable: vec![],
             bug: None,
         }
