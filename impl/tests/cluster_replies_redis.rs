@@ -95,19 +95,24 @@ struct Ours {
 }
 
 impl Ours {
-    /// Runs `CLUSTER <words...>` as the runtime does and returns the reply bytes.
-    fn call(&mut self, words: &[&str]) -> Vec<u8> {
-        assert!(words[0].eq_ignore_ascii_case("CLUSTER"), "{words:?}");
-        let args: Vec<Vec<u8>> = words[1..].iter().map(|w| w.as_bytes().to_vec()).collect();
-        let mut ctx = Context {
+    /// The command context a request runs in, as the runtime builds it.
+    fn context(&mut self) -> Context<'_> {
+        Context {
             core: &self.core,
             db: &mut self.db,
             now_ms: self.now_ms,
             entropy: 7,
             session: &mut self.session,
             facts: &self.facts,
-        };
-        let frame = match cluster::execute(&mut ctx, &args) {
+        }
+    }
+
+    /// Runs `CLUSTER <words...>` as the runtime does and returns the reply bytes.
+    fn call(&mut self, words: &[&str]) -> Vec<u8> {
+        assert!(words[0].eq_ignore_ascii_case("CLUSTER"), "{words:?}");
+        let args: Vec<Vec<u8>> = words[1..].iter().map(|w| w.as_bytes().to_vec()).collect();
+        let outcome = cluster::execute(&mut self.context(), &args);
+        let frame = match outcome {
             Outcome::Reply(f) => f,
             Outcome::Cluster(cmd) => {
                 let effects = self.core.handle(self.now_ms, Event::Command(cmd));
@@ -147,15 +152,8 @@ impl Ours {
         let req = Request {
             args: words.iter().map(|w| w.as_bytes().to_vec()).collect(),
         };
-        let mut ctx = Context {
-            core: &self.core,
-            db: &mut self.db,
-            now_ms: self.now_ms,
-            entropy: 7,
-            session: &mut self.session,
-            facts: &self.facts,
-        };
-        let frame = match execute(&mut ctx, &req) {
+        let outcome = execute(&mut self.context(), &req);
+        let frame = match outcome {
             Outcome::Reply(f) | Outcome::ReplyAndClose(f) | Outcome::Write { reply: f, .. } => f,
             // As the node task answers them, for a node whose one client
             // is this session.
