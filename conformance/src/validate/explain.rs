@@ -48,7 +48,7 @@ pub fn diff_frame(c: &Cand, from: NodeIx, to: NodeIx, msg: &Msg) -> Vec<String> 
         &msg.header,
     );
     let (f, t) = (from as usize, to as usize);
-    match c.st.link(from, to).get(c.seen[f][t] as usize) {
+    match c.st.link(from, to).get(c.seen[f][t].first_unshown()) {
         Some(next) => {
             field(
                 &mut out,

@@ -17,6 +17,7 @@ pub mod observations;
 pub mod observed;
 pub mod report;
 pub mod search;
+pub mod shown;
 
 #[cfg(test)]
 mod tests;

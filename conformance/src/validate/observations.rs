@@ -11,6 +11,7 @@ use clusterbus_model::{Msg, NodeIx};
 
 use super::mapping::{Mapping, Outside, View};
 use super::observed::{EventRead, ObservedTrace};
+use super::shown::Stream;
 
 /// One observation.
 #[derive(Clone, Debug)]
@@ -25,6 +26,8 @@ pub enum Obs {
         late: bool,
         /// The nodes its gossip flags PFAIL (`fail?`), the receiver included.
         pfail: u8,
+        /// Which of the pair's two connections it came on.
+        stream: Stream,
     },
     /// kill -9 or SIGTERM: the model's crash.
     Crash(NodeIx),
@@ -140,6 +143,12 @@ pub fn observations(t: &ObservedTrace, map: &Mapping) -> (Vec<Step>, Counts) {
                         dropped: fate == "dropped",
                         late: fate == "held" || fate == "delayed",
                         pfail: map.pfail_entries(body),
+                        // The tap fronts the node that accepted the
+                        // connection: a frame from it is a reply.
+                        stream: match from as usize == *tap {
+                            true => Stream::Reply,
+                            false => Stream::Own,
+                        },
                     },
                     Ok(None) => {
                         counts.not_modelled += 1;

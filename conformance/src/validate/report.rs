@@ -123,9 +123,12 @@ pub fn summary(t: &ObservedTrace, v: &Validation) -> String {
                 for (i, node) in c.st.nodes.iter().enumerate() {
                     let _ = writeln!(s, "  n{i}: {}", node_line(node));
                 }
+                let mut at = [[0usize; clusterbus_model::message::MAX_NODES];
+                    clusterbus_model::message::MAX_NODES];
                 for (from, to, m) in c.st.net.iter() {
-                    let shown = (c.seen[from as usize][to as usize] as usize)
-                        > c.st.link(from, to).iter().position(|x| x == m).unwrap_or(0);
+                    let i = &mut at[from as usize][to as usize];
+                    let shown = c.seen[from as usize][to as usize].is_shown(*i);
+                    *i += 1;
                     let _ = writeln!(
                         s,
                         "  in flight n{from}->n{to}: {m}{}",

@@ -7,12 +7,13 @@
 //! the observation. The explaining successors, deduplicated, are the next
 //! frontier. An empty one is a rejection at that observation.
 //!
-//! A candidate is a model state plus, per directed link, how many of the
-//! messages in flight the wire has shown (`seen`): the oldest ones, since
-//! links are FIFO. Only those may be delivered (every frame passes the
-//! tap, so a delivery of a message never seen did not happen); one the
-//! model sent that the wire has not shown yet must be the next frame on
-//! that link.
+//! A candidate is a model state plus, per directed link, which of the
+//! messages in flight the wire has shown (`seen`, see [`super::shown`]:
+//! the two connections of a pair make one model link two streams). Only a
+//! shown head may be delivered (every frame passes the tap, so a delivery
+//! of a message never seen did not happen); one the model sent that the
+//! wire has not shown yet must be the next frame of its stream on that
+//! link.
 //!
 //! Internal steps are the model's own actions minus those the wire or the
 //! process log decide: deliveries of seen messages, and every timer
@@ -27,13 +28,16 @@ use std::collections::{HashMap, VecDeque};
 use clusterbus_model::message::MAX_NODES;
 use clusterbus_model::receive::{header_of, receive};
 use clusterbus_model::state::Ghost;
-use clusterbus_model::{step, Action, Body, Epoch, GossipList, ModelCfg, Msg, NodeIx, State};
+use clusterbus_model::{
+    step, Action, Body, Epoch, GossipList, Header, ModelCfg, Msg, NodeIx, State,
+};
 
 use super::explain::{diff_frame, diff_view};
 use super::observations::Obs;
+use super::shown::{Shown, Stream};
 
-/// Per link, how many of the oldest messages in flight the wire has shown.
-pub type Seen = [[u8; MAX_NODES]; MAX_NODES];
+/// Per link, which of the messages in flight the wire has shown.
+pub type Seen = [[Shown; MAX_NODES]; MAX_NODES];
 
 /// A model state consistent with the prefix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -101,6 +105,14 @@ struct Clock {
     dropping: [[bool; MAX_NODES]; MAX_NODES],
 }
 
+/// How a frame was sent and what the tap did with it.
+#[derive(Clone, Copy, Debug)]
+struct Sent {
+    dropped: bool,
+    late: bool,
+    stream: Stream,
+}
+
 /// The search over one trace.
 #[derive(Clone)]
 pub struct Search<'a> {
@@ -133,7 +145,7 @@ impl<'a> Search<'a> {
         frontier.insert(
             Cand {
                 st,
-                seen: [[0; MAX_NODES]; MAX_NODES],
+                seen: [[Shown::default(); MAX_NODES]; MAX_NODES],
             },
             Meta::default(),
         );
@@ -333,11 +345,26 @@ impl<'a> Search<'a> {
     /// Applies `a` to `c`; None beyond the model's capacity.
     fn apply(&self, c: &Cand, a: &Action) -> Option<Cand> {
         let mut n = *c;
-        if let Action::Deliver { from, to } = *a {
-            let s = &mut n.seen[from as usize][to as usize];
-            *s = s.checked_sub(1)?;
-        }
+        let Action::Deliver { from, to } = *a else {
+            step::apply(self.cfg, &mut n.st, a);
+            return self.settled(n);
+        };
+        let (f, t) = (from as usize, to as usize);
+        let (rest, gossip_at) = n.seen[f][t].delivered()?;
+        n.seen[f][t] = rest;
         step::apply(self.cfg, &mut n.st, a);
+        // A PONG's gossip is read with the PONG (`convey`).
+        if let Some(i) = gossip_at {
+            let ping = n.st.net.take(from, to, i)?;
+            n.seen[f][t] = n.seen[f][t].removed(i);
+            receive(self.cfg, &mut n.st, to, ping);
+        }
+        self.settled(n)
+    }
+
+    /// `n` after a step: None beyond the model's capacity; the ghost
+    /// forgotten, and what is shown clamped to what is still in flight.
+    fn settled(&self, mut n: Cand) -> Option<Cand> {
         if n.st.net.overflowed() {
             return None;
         }
@@ -346,7 +373,7 @@ impl<'a> Search<'a> {
             for (to, s) in row.iter_mut().enumerate() {
                 if from < n.st.n() && to < n.st.n() {
                     let len = n.st.link(from as NodeIx, to as NodeIx).len();
-                    *s = (*s).min(len as u8);
+                    *s = s.clamp(len);
                 }
             }
         }
@@ -366,11 +393,10 @@ impl<'a> Search<'a> {
             .iter()
             .filter(|a| match **a {
                 Action::Deliver { from, to } => {
-                    c.seen[from as usize][to as usize] > 0 && !self.is_stopped(to)
+                    c.seen[from as usize][to as usize].head_shown() && !self.is_stopped(to)
                 }
                 Action::LinkBreak { from, to } => {
-                    let unseen =
-                        (c.seen[from as usize][to as usize] as usize) < c.st.link(from, to).len();
+                    let unseen = !c.seen[from as usize][to as usize].all(c.st.link(from, to).len());
                     // Cut off by the tap, the link may be down when the
                     // sender writes: what it sends then never shows.
                     let cut = self.clock.dropping[from as usize][to as usize];
@@ -408,20 +434,30 @@ impl<'a> Search<'a> {
                 dropped,
                 late,
                 pfail,
+                stream,
             } => {
                 // Every node a PING or PONG flags PFAIL is PFAIL at its
                 // sender (`clusterSendPing` adds them all, from a count
-                // that may lag one cron tick: a subset, not the set).
+                // that may lag one cron tick: a subset, not the set). A
+                // reply may have been built before its sender flagged one
+                // of them FAIL and shown after (`shown`'s two streams).
+                let at_sender =
+                    |p: &clusterbus_model::Peer| p.pfail || (*stream == Stream::Reply && p.fail);
                 let pfail_at_sender = c.st.nodes[*from as usize]
                     .peers
                     .iter()
                     .enumerate()
-                    .filter(|(_, p)| p.pfail)
+                    .filter(|(_, p)| at_sender(p))
                     .fold(0u8, |b, (j, _)| b | 1 << j);
                 if pfail & !pfail_at_sender != 0 {
                     return vec![];
                 }
-                self.explain_frame(c, (*from, *to), msg, *dropped, *late)
+                let how = Sent {
+                    dropped: *dropped,
+                    late: *late,
+                    stream: *stream,
+                };
+                self.explain_frame(c, (*from, *to), msg, how)
             }
             Obs::Crash(n) => forced(Action::Crash { node: *n }),
             Obs::Restart(n) => forced(Action::Restart { node: *n }),
@@ -457,12 +493,22 @@ impl<'a> Search<'a> {
         c: &Cand,
         (from, to): (NodeIx, NodeIx),
         msg: &Msg,
-        dropped: bool,
-        late: bool,
+        how: Sent,
     ) -> Vec<Cand> {
+        let Sent {
+            dropped,
+            late,
+            stream,
+        } = how;
         let (f, t) = (from as usize, to as usize);
-        if !c.st.nodes[f].up || !c.st.nodes[t].up {
+        if !c.st.nodes[f].up {
             return vec![];
+        }
+        // To a node that is down: written before the sender noticed, into
+        // a connection nobody reads. The model sends nothing to a node
+        // that is down (`receive::send`), so it tells nothing.
+        if !c.st.nodes[t].up {
+            return vec![*c];
         }
         // The model sends AUTH_REQUEST to masters only; a replica takes
         // nothing from one but its header, which a PING carries as well.
@@ -499,7 +545,7 @@ impl<'a> Search<'a> {
                 if !dropped && !stopped {
                     out.extend(told_nothing);
                 }
-                out.extend(self.send_ping(c, from, to, gossip, msg));
+                out.extend(self.send_ping(c, from, to, gossip, msg, Some(stream)));
             }
             Body::Pong { gossip } => {
                 let bare = Msg {
@@ -508,21 +554,27 @@ impl<'a> Search<'a> {
                         gossip: GossipList::new(),
                     },
                 };
-                let told_nothing = self.at_once(c, from, to, &bare);
+                let told_nothing = self.at_once(c, from, to, &bare).or_else(|| match stream {
+                    Stream::Reply => self.stale_reply(c, from, to, &bare),
+                    Stream::Own => None,
+                });
                 // Held or delayed, it tells nothing later: the wait it
                 // answers runs on until then.
                 let deferred = (late && told_nothing.is_some()).then_some(*c);
-                let pongs = self
-                    .next_sent(c, from, to, &bare)
+                let queued = self.next_sent(c, from, to, &bare, stream);
+                let pongs = queued
+                    .map(|(p, i)| (p, Some(i)))
                     .into_iter()
-                    .chain(told_nothing)
-                    .chain(deferred);
-                for p in pongs {
-                    out.extend(self.convey(&p, from, to, gossip));
+                    .chain(told_nothing.map(|p| (p, None)))
+                    .chain(deferred.map(|p| (p, None)));
+                for (p, at) in pongs {
+                    if !dropped {
+                        out.extend(self.convey(&p, from, to, gossip, at));
+                    }
                     out.push(p);
                 }
             }
-            _ => out.extend(self.next_sent(c, from, to, msg)),
+            _ => out.extend(self.next_sent(c, from, to, msg, stream).map(|(n, _)| n)),
         }
         if dropped {
             out = out
@@ -533,25 +585,31 @@ impl<'a> Search<'a> {
         out
     }
 
-    /// `msg` is the oldest message on `from -> to` the wire has not shown.
-    fn next_sent(&self, c: &Cand, from: NodeIx, to: NodeIx, msg: &Msg) -> Option<Cand> {
+    /// `msg` is the oldest message of its stream on `from -> to` the wire
+    /// has not shown; with its position.
+    fn next_sent(
+        &self,
+        c: &Cand,
+        from: NodeIx,
+        to: NodeIx,
+        msg: &Msg,
+        stream: Stream,
+    ) -> Option<(Cand, usize)> {
         let (f, t) = (from as usize, to as usize);
-        let head = c.st.link(from, to).get(c.seen[f][t] as usize)?;
-        let same = match (head.body, msg.body) {
-            (Body::Pong { .. }, Body::Pong { .. }) => head.header == msg.header,
-            _ => head == msg,
+        let same = |m: &Msg| match (m.body, msg.body) {
+            (Body::Pong { .. }, Body::Pong { .. }) => m.header == msg.header,
+            _ => m == msg,
         };
-        same.then(|| {
-            let mut n = *c;
-            n.seen[f][t] += 1;
-            n
-        })
+        let i = c.seen[f][t].next_for(c.st.link(from, to), stream, same)?;
+        let mut n = *c;
+        n.seen[f][t] = n.seen[f][t].show(i);
+        Some((n, i))
     }
 
     /// The model's cron PING with the observed gossip entries (a choice
     /// Redis makes at random, so a parameter, as in replay); it must carry
     /// the observed header, and nothing the model sent may be waiting
-    /// ahead of it on the link.
+    /// ahead of it on its stream of the link.
     fn send_ping(
         &self,
         c: &Cand,
@@ -559,12 +617,12 @@ impl<'a> Search<'a> {
         to: NodeIx,
         gossip: GossipList,
         msg: &Msg,
+        stream: Option<Stream>,
     ) -> Option<Cand> {
         let (f, t) = (from as usize, to as usize);
         let peer = &c.st.nodes[f].peers[t];
-        if !(peer.known || peer.handshake.is_some())
-            || c.seen[f][t] as usize != c.st.link(from, to).len()
-        {
+        let in_order = stream.is_none_or(|s| c.seen[f][t].may_follow(c.st.link(from, to), s));
+        if !(peer.known || peer.handshake.is_some()) || !in_order {
             return None;
         }
         let mut n = self.apply(
@@ -575,27 +633,53 @@ impl<'a> Search<'a> {
                 gossip,
             },
         )?;
+        let last = n.st.link(from, to).len().checked_sub(1)?;
         (n.st.link(from, to).last() == Some(msg)).then(|| {
-            n.seen[f][t] += 1;
+            n.seen[f][t] = n.seen[f][t].show(last);
             n
         })
     }
 
     /// A PONG's gossip, which the model's PONGs do not carry, handed to the
-    /// receiver as a PING from the same sender would hand it: at once if
-    /// it tells nothing, else in flight behind the PONG (the model's
-    /// argument: every report a PONG could carry, a PING can).
-    fn convey(&self, c: &Cand, from: NodeIx, to: NodeIx, gossip: GossipList) -> Option<Cand> {
-        if gossip.is_empty() {
-            return None;
-        }
+    /// receiver as a PING from the same sender would hand it (the model's
+    /// argument: every report a PONG could carry, a PING can): nothing if
+    /// it tells nothing; else, for a PONG in flight at position `at`, read
+    /// with it (Redis takes a packet's header and gossip in one go); for
+    /// one delivered at once, read at once too, or in flight behind it (the
+    /// receiver may read the reply connection before or after the other).
+    fn convey(
+        &self,
+        c: &Cand,
+        from: NodeIx,
+        to: NodeIx,
+        gossip: GossipList,
+        at: Option<usize>,
+    ) -> Vec<Cand> {
         let ping = Msg {
             header: header_of(&c.st, from),
             body: Body::Ping { gossip },
         };
-        match self.at_once(c, from, to, &ping) {
-            Some(_) => None,
-            None => self.send_ping(c, from, to, gossip, &ping),
+        if gossip.is_empty() || self.at_once(c, from, to, &ping).is_some() {
+            return vec![];
+        }
+        let (f, t) = (from as usize, to as usize);
+        match at {
+            Some(i) => {
+                let sent = self.send_ping(c, from, to, gossip, &ping, None);
+                sent.map(|mut n| {
+                    let last = n.st.link(from, to).len() - 1;
+                    n.seen[f][t] = n.seen[f][t].conveyed(i, last);
+                    n
+                })
+                .into_iter()
+                .collect()
+            }
+            None => {
+                let mut now = *c;
+                receive(self.cfg, &mut now.st, to, ping);
+                let later = self.send_ping(c, from, to, gossip, &ping, Some(Stream::Reply));
+                self.settled(now).into_iter().chain(later).collect()
+            }
         }
     }
 
@@ -605,6 +689,27 @@ impl<'a> Search<'a> {
         if header_of(&c.st, from) != msg.header {
             return None;
         }
+        self.quiet(c, to, msg)
+    }
+
+    /// A reply that tells nothing, built before its sender's currentEpoch
+    /// grew (an AUTH_REQUEST read after the PING it answers) and shown
+    /// after what the sender wrote since on its own connection: its header
+    /// is the sender's but for a lower currentEpoch.
+    fn stale_reply(&self, c: &Cand, from: NodeIx, to: NodeIx, msg: &Msg) -> Option<Cand> {
+        let now = header_of(&c.st, from);
+        let then = Header {
+            current_epoch: msg.header.current_epoch,
+            ..now
+        };
+        if then != msg.header || msg.header.current_epoch >= now.current_epoch {
+            return None;
+        }
+        self.quiet(c, to, msg)
+    }
+
+    /// `msg` received by `to` changes nothing there but a ping's wait.
+    fn quiet(&self, c: &Cand, to: NodeIx, msg: &Msg) -> Option<Cand> {
         let mut n = *c;
         receive(self.cfg, &mut n.st, to, *msg);
         let t = to as usize;
@@ -622,7 +727,9 @@ impl<'a> Search<'a> {
     }
 
     /// A frame the tap dropped: the messages seen before it on the link
-    /// are delivered, then the link breaks with it alone in flight.
+    /// are delivered, then the link breaks with it alone in flight. (Only
+    /// where the shown ones are the oldest: a drop behind a hole of the
+    /// other stream is not explained.)
     fn lose(&self, before: &Cand, n: &Cand, from: NodeIx, to: NodeIx) -> Option<Cand> {
         let (f, t) = (from as usize, to as usize);
         let mut n = *n;
@@ -630,7 +737,8 @@ impl<'a> Search<'a> {
             // Delivered at once (told nothing): nothing is left to lose.
             return Some(n);
         }
-        while n.seen[f][t] > 1 {
+        n.seen[f][t].prefix()?;
+        while n.seen[f][t].count() > 1 {
             n = self.apply(&n, &Action::Deliver { from, to })?;
         }
         if n.st.link(from, to).len() != 1 {

@@ -168,3 +168,35 @@ fn a_redis_server_rejoin_without_updates_is_a_behaviour_of_the_model() {
     let cfg = v.cfg.expect("a configuration");
     assert_eq!((cfg.max_crashes, cfg.crashable.clone()), (1, vec![0]));
 }
+
+/// redis-server 7.0.15, `live record --scenario failover-3m1r` on a loaded
+/// machine: node 2 answers node 1's PING, then declares node 0 FAIL; its
+/// FAILs reach the wire before that PONG (built first, sent on the
+/// connection node 1 opened), and node 1, taking the PONG's gossip as
+/// its last report, declares FAIL too.
+const TWO_STREAMS: &str =
+    include_str!("../../traces/live/failover-3m1r-two-streams-redis-server.jsonl");
+
+#[test]
+fn a_reply_shown_after_its_senders_fail_is_taken_on_its_own_connection() {
+    let l = lines(TWO_STREAMS);
+    // The PONG 2 -> 1 on the connection node 1 opened, after 2's FAIL to 1.
+    let fail = l
+        .iter()
+        .position(|x| is_frame(x, "FAIL") && x["from"] == 2 && x["to"] == 1)
+        .expect("node 2's FAIL to node 1");
+    let reply = fail
+        + l[fail..]
+            .iter()
+            .position(|x| is_frame(x, "PONG") && x["from"] == 2 && x["to"] == 1)
+            .expect("node 2's PONG to node 1 after it");
+    assert_eq!(l[reply]["tap"], 2, "a reply: the tap fronts its sender");
+    let v = run(&join(&l));
+    assert!(matches!(v.verdict, Verdict::Validated), "{:?}", v.verdict);
+    // The same PONG on node 2's own connection would follow its FAIL
+    // there, and the model has no PONG behind the FAIL: rejected.
+    let mut own = l.clone();
+    own[reply]["tap"] = Value::from(1);
+    let v = run(&join(&own));
+    assert_eq!(rejected_at(&v), reply - 1, "{:?}", v.verdict);
+}
