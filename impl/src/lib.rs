@@ -5,6 +5,8 @@ pub mod commands;
 pub mod config;
 pub mod core;
 pub mod db;
+pub mod durable;
+pub mod rdb;
 pub mod resp;
 pub mod runtime;
 pub mod scheduler;

@@ -132,5 +132,9 @@ fn client_info_config_and_shutdown_on_a_live_node() {
         .expect("the node exited after SHUTDOWN");
     assert!(status.success(), "exit status {status}: {}", node.log());
     assert!(node.dir.join("nodes.conf").exists());
+    assert!(
+        !node.dir.join("dump.rdb").exists(),
+        "NOSAVE wrote no dump.rdb"
+    );
     assert!(node.log().contains("nodes.conf saved; shutting down"));
 }

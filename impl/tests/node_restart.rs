@@ -4,9 +4,7 @@
 
 mod procs;
 
-use procs::{free_port, require_redis_tools, Kind, Proc};
-use std::process::Command;
-use std::time::Duration;
+use procs::{failed_start, free_port, require_redis_tools, Kind, Proc};
 
 #[test]
 fn a_restart_on_new_ports_announces_them() {
@@ -31,21 +29,8 @@ fn a_nodes_conf_that_does_not_parse_stops_the_start_and_is_kept() {
     let conf = dir.path().join("nodes.conf");
     let text = "e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460\nthis is not a node line\n";
     std::fs::write(&conf, text).expect("write nodes.conf");
-    let out = Command::new("timeout")
-        .arg(Duration::from_secs(20).as_secs().to_string())
-        .arg(env!("CARGO_BIN_EXE_clusterbus-node"))
-        .args([
-            "--port",
-            &free_port().to_string(),
-            "--cluster-port",
-            &free_port().to_string(),
-        ])
-        .arg("--dir")
-        .arg(dir.path())
-        .output()
-        .expect("run clusterbus-node");
-    assert_eq!(out.status.code(), Some(1), "the start must fail");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (code, stderr) = failed_start(dir.path());
+    assert_eq!(code, Some(1), "the start must fail");
     assert!(
         stderr.contains(&format!("{}:2", conf.display())),
         "the error names the file and line 2: {stderr}"

@@ -114,7 +114,7 @@ pub fn render(ctx: &Context, section: Section, out: &mut String) {
         Section::Server => server(ctx, out),
         Section::Clients => clients(ctx, out),
         Section::Memory => info_process::memory(ctx, out),
-        Section::Persistence => info_process::persistence(out),
+        Section::Persistence => info_process::persistence(ctx, out),
         Section::Stats => info_process::stats(ctx, out),
         Section::Cpu => info_process::cpu(ctx, out),
         Section::Modules => out.push_str("# Modules\r\n"),

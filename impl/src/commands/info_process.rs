@@ -2,10 +2,9 @@
 //! persistence, stats, CPU, modules, errorstats and commandstats, in the
 //! format of Redis 7.0's `genRedisInfoString`. The values are the node's
 //! own: the resident set size and CPU times the runtime read from /proc,
-//! the counters it keeps. A field Redis has and this node cannot fill
-//! (allocator statistics, RDB and AOF state, keyspace hits) is left out,
-//! never invented; the persistence section says only that nothing is being
-//! loaded or saved, which is always true here (the node keeps no data file).
+//! the counters it keeps, and the state of its dump.rdb. A field Redis has
+//! and this node cannot fill (allocator statistics, copy-on-write sizes,
+//! AOF state, keyspace hits) is left out, never invented.
 
 use std::fmt::Write;
 
@@ -61,12 +60,26 @@ pub fn memory(ctx: &Context, out: &mut String) {
     field(out, "mem_allocator", "libc");
 }
 
-/// `# Persistence`: no data file, so nothing loading or saving.
-pub fn persistence(out: &mut String) {
+/// `# Persistence`: dump.rdb (loaded before the ports open, so never
+/// `loading`); there is no AOF.
+pub fn persistence(ctx: &Context, out: &mut String) {
+    let p = &ctx.facts.persistence;
     out.push_str("# Persistence\r\n");
     field(out, "loading", 0);
     field(out, "async_loading", 0);
-    field(out, "rdb_bgsave_in_progress", 0);
+    field(
+        out,
+        "rdb_changes_since_last_save",
+        p.changes_since_last_save,
+    );
+    field(out, "rdb_bgsave_in_progress", p.bgsave_in_progress as u8);
+    field(out, "rdb_last_save_time", p.last_save_s);
+    let status = if p.last_bgsave_ok { "ok" } else { "err" };
+    field(out, "rdb_last_bgsave_status", status);
+    field(out, "rdb_last_bgsave_time_sec", p.last_bgsave_time_s);
+    field(out, "rdb_current_bgsave_time_sec", p.current_bgsave_time_s);
+    field(out, "rdb_saves", p.saves);
+    field(out, "rdb_last_load_keys_loaded", p.loaded_keys);
     field(out, "aof_enabled", 0);
     field(out, "aof_rewrite_in_progress", 0);
 }

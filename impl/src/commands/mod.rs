@@ -87,6 +87,29 @@ pub struct ServerFacts {
     pub replication: ReplicationFacts,
     /// Counters and process readings (INFO stats, memory, cpu, commandstats).
     pub process: info_process::ProcessFacts,
+    /// The data file (INFO persistence, LASTSAVE).
+    pub persistence: PersistenceFacts,
+}
+
+/// What INFO persistence and LASTSAVE report about dump.rdb.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PersistenceFacts {
+    /// `rdb_changes_since_last_save`.
+    pub changes_since_last_save: u64,
+    /// `rdb_bgsave_in_progress`.
+    pub bgsave_in_progress: bool,
+    /// `rdb_last_save_time`, LASTSAVE: Unix seconds.
+    pub last_save_s: u64,
+    /// `rdb_last_bgsave_status`.
+    pub last_bgsave_ok: bool,
+    /// `rdb_last_bgsave_time_sec` (-1: none yet).
+    pub last_bgsave_time_s: i64,
+    /// `rdb_current_bgsave_time_sec` (-1: none running).
+    pub current_bgsave_time_s: i64,
+    /// `rdb_saves`.
+    pub saves: u64,
+    /// `rdb_last_load_keys_loaded`.
+    pub loaded_keys: u64,
 }
 
 /// What INFO replication reports.
@@ -144,12 +167,22 @@ pub enum Outcome {
     Config(Vec<config_set::ConfigChange>),
     /// CONFIG RESETSTAT: zero the statistics INFO reports, reply OK.
     ResetStats,
-    /// SHUTDOWN: save nodes.conf and stop; no reply (the connection closes
-    /// with the process), or an error reply if nodes.conf cannot be saved
-    /// and `force` is not set.
+    /// SHUTDOWN: save nodes.conf (and dump.rdb, see `save`) and stop; no
+    /// reply (the connection closes with the process), or an error reply
+    /// if saving fails and `force` is not set.
     Shutdown {
         /// SHUTDOWN FORCE: stop even if saving fails.
         force: bool,
+        /// SAVE: Some(true); NOSAVE: Some(false); neither: save if save
+        /// points are configured.
+        save: Option<bool>,
+    },
+    /// SAVE: write dump.rdb now, reply OK or an error.
+    Save,
+    /// BGSAVE [SCHEDULE]: write dump.rdb in the background.
+    BgSave {
+        /// SCHEDULE: if one is running, save again after it.
+        schedule: bool,
     },
 }
 

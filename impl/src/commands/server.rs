@@ -54,6 +54,9 @@ pub fn execute(ctx: &mut Context, spec: &CommandSpec, args: &[Vec<u8>]) -> Outco
         "command" => introspect::command(args),
         "config" => return config(ctx, args),
         "shutdown" => return shutdown(args),
+        "save" => return Outcome::Save,
+        "bgsave" => return bgsave(args),
+        "lastsave" => Frame::Integer(ctx.facts.persistence.last_save_s as i64),
         "info" => info::info(ctx, &args[1..]),
         other => Frame::error(format!("ERR no handler for '{other}'")),
     };
@@ -70,8 +73,17 @@ fn config(ctx: &mut Context, args: &[Vec<u8>]) -> Outcome {
     }
 }
 
-/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. This node has no data
-/// file, so SAVE and NOSAVE both save nodes.conf only; NOW changes nothing
+/// BGSAVE [SCHEDULE] (`bgsaveCommand`'s argument check).
+fn bgsave(args: &[Vec<u8>]) -> Outcome {
+    match &args[1..] {
+        [] => Outcome::BgSave { schedule: false },
+        [a] if a.eq_ignore_ascii_case(b"schedule") => Outcome::BgSave { schedule: true },
+        _ => Outcome::Reply(syntax_error()),
+    }
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. SAVE and NOSAVE decide
+/// whether dump.rdb is written (nodes.conf always is); NOW changes nothing
 /// (there is no replica lag to wait for); ABORT has no shutdown to abort.
 /// Mirrors the argument checks of `shutdownCommand`.
 fn shutdown(args: &[Vec<u8>]) -> Outcome {
@@ -93,7 +105,12 @@ fn shutdown(args: &[Vec<u8>]) -> Outcome {
     if abort {
         return Outcome::Reply(Frame::error("ERR No shutdown in progress."));
     }
-    Outcome::Shutdown { force }
+    let save = match (save, nosave) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
+    Outcome::Shutdown { force, save }
 }
 
 /// PING [message]: `+PONG`, or the message as a bulk string.

@@ -13,6 +13,7 @@
 
 pub mod client;
 pub mod clients;
+pub mod data_file;
 pub mod entropy;
 mod link;
 pub mod node;
@@ -33,6 +34,7 @@ use crate::commands::{ServerFacts, Session};
 use crate::core::{name_from_str, Core, CoreConfig, NodeIdentity};
 
 use client::ClientRequest;
+use data_file::DataFile;
 use entropy::Entropy;
 use link::Outbox;
 use node::NodeTask;
@@ -90,6 +92,8 @@ pub enum Input {
     },
     /// Replica side: the link to the master is down.
     ReplLinkDown { generation: u64 },
+    /// A background save of dump.rdb ended.
+    DataSaved { result: Result<(), String> },
 }
 
 /// Unix time in milliseconds: the only clock the node reads.
@@ -163,8 +167,10 @@ pub struct Node {
 }
 
 impl Node {
-    /// Loads (or creates) nodes.conf and binds both ports. A nodes.conf that
-    /// does not parse is an error naming the file and line; it is left as is.
+    /// Loads (or creates) nodes.conf, loads dump.rdb if there is one, and
+    /// binds both ports. A nodes.conf that does not parse is an error naming
+    /// the file and line, a dump.rdb that does not load one naming the file
+    /// and byte; either is left as is.
     pub async fn bind(settings: &Settings) -> Result<Node, String> {
         let mut entropy = Entropy::from_os();
         let now = now_ms();
@@ -195,13 +201,22 @@ impl Node {
                 .unwrap_or_default(),
             ..ServerFacts::default()
         };
+        let data = DataFile::new(
+            settings.data_path.clone(),
+            settings.save_points.clone(),
+            now,
+        );
         let mut task = NodeTask::new(
             core,
             facts,
             entropy,
-            settings.config_path.clone(),
+            (settings.config_path.clone(), data),
             spawner.clone(),
         );
+        // A data file that does not load stops the start, untouched.
+        let mut db = std::mem::take(&mut task.db);
+        task.data.load(&mut db, now)?;
+        task.db = db;
         task.set_masterauth(settings.masterauth.clone());
         task.save_config()
             .map_err(|e| format!("{}: cannot write: {e}", settings.config_path.display()))?;

@@ -17,6 +17,7 @@ use crate::scheduler::{CronChoices, Scheduler};
 
 use super::client::{ClientReply, ClientRequest};
 use super::clients::Clients;
+use super::data_file::DataFile;
 use super::entropy::Entropy;
 use super::link::Outbox;
 use super::process_stats::CommandCounters;
@@ -76,6 +77,10 @@ pub struct NodeTask {
     counters: CommandCounters,
     /// SHUTDOWN was accepted: the run loop ends after this input.
     stopping: bool,
+    /// dump.rdb.
+    pub data: DataFile,
+    /// BGSAVE SCHEDULE while a save ran: start another when it ends.
+    save_scheduled: bool,
     /// Links whose peer stopped reading (outbox full): freed after the
     /// effects being carried out.
     overflowed: Vec<u64>,
@@ -88,7 +93,7 @@ impl NodeTask {
         core: Core,
         facts: ServerFacts,
         entropy: Entropy,
-        config_path: PathBuf,
+        (config_path, data): (PathBuf, DataFile),
         spawner: Spawner,
     ) -> NodeTask {
         let mut entropy = entropy;
@@ -101,6 +106,8 @@ impl NodeTask {
             clients: Clients::default(),
             counters: CommandCounters::default(),
             stopping: false,
+            data,
+            save_scheduled: false,
             overflowed: Vec::new(),
             started_ms: now_ms(),
             core,
@@ -150,9 +157,15 @@ impl NodeTask {
                 break;
             }
         }
-        match self.save_config() {
+        // Stopped by a signal, not SHUTDOWN (which saved what it was
+        // told): save as SHUTDOWN without arguments does.
+        let saved = match self.stopping {
+            true => self.save_config().map_err(|e| e.to_string()),
+            false => self.save_for_shutdown(None),
+        };
+        match saved {
             Ok(()) => tracing::info!("nodes.conf saved; shutting down"),
-            Err(e) => tracing::error!("saving {}: {e}", self.config_path.display()),
+            Err(e) => tracing::error!("{e}"),
         }
     }
 
@@ -187,6 +200,11 @@ impl NodeTask {
         };
         for event in self.scheduler.tick(now, &self.core, &choices) {
             self.handle(event);
+        }
+        if self.data.due(now) {
+            tracing::info!("save point reached: saving in the background");
+            self.data
+                .start_background(&self.db, now, self.spawner.inputs().clone());
         }
         // While writes are paused for a manual failover, nothing may move
         // the offset the replica waits for: no expiry, no stream PING
@@ -283,6 +301,44 @@ impl NodeTask {
                     self.sink.link_up = false;
                 }
             }
+            Input::DataSaved { result } => {
+                let now = now_ms();
+                self.data.background_done(&result, now);
+                if std::mem::take(&mut self.save_scheduled) {
+                    self.data
+                        .start_background(&self.db, now, self.spawner.inputs().clone());
+                }
+            }
+        }
+    }
+
+    /// BGSAVE [SCHEDULE]'s reply (`bgsaveCommand`).
+    fn bgsave(&mut self, schedule: bool) -> Frame {
+        if !self.data.saving() {
+            self.data
+                .start_background(&self.db, now_ms(), self.spawner.inputs().clone());
+            return Frame::Simple("Background saving started".into());
+        }
+        if schedule {
+            self.save_scheduled = true;
+            return Frame::Simple("Background saving scheduled".into());
+        }
+        Frame::error(
+            "ERR Background save already in progress. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+        )
+    }
+
+    /// SAVE's reply (`saveCommand`): refused while a background save runs.
+    fn save_now(&mut self) -> Frame {
+        if self.data.saving() {
+            return Frame::error("ERR Background save already in progress");
+        }
+        match self.data.save(&self.db, now_ms()) {
+            Ok(()) => Frame::ok(),
+            Err(e) => {
+                tracing::error!("SAVE to {}: {e}", self.data.path().display());
+                Frame::error("ERR")
+            }
         }
     }
 
@@ -325,7 +381,9 @@ impl NodeTask {
             session: &mut session,
             facts: &self.facts,
         };
-        let _ = commands::execute_replicated(&mut ctx, &req);
+        if let Outcome::Write { .. } = commands::execute_replicated(&mut ctx, &req) {
+            self.data.note_write();
+        }
     }
 
     fn closed(&mut self, conn: u64) {
@@ -408,6 +466,7 @@ impl NodeTask {
             self.facts.process = self.counters.facts(self.clients.accepted, true);
         }
         self.facts.replication = self.sink.facts(&self.source);
+        self.facts.persistence = self.data.facts(now);
         self.facts.uptime_s = now.saturating_sub(self.started_ms) / 1000;
         let entropy = self.entropy.next_u64();
         let outcome = {
@@ -425,6 +484,7 @@ impl NodeTask {
             Outcome::Reply(frame) => (frame, false),
             Outcome::ReplyAndClose(frame) => (frame, true),
             Outcome::Write { reply, propagate } => {
+                self.data.note_write();
                 if self.core.is_master() {
                     self.source.propagate(&propagate);
                     // The offset in my bus headers is the stream's, always.
@@ -448,9 +508,11 @@ impl NodeTask {
                 self.clients.accepted = 0;
                 (Frame::ok(), false)
             }
-            Outcome::Shutdown { force } => match self.save_config() {
+            Outcome::Save => (self.save_now(), false),
+            Outcome::BgSave { schedule } => (self.bgsave(schedule), false),
+            Outcome::Shutdown { force, save } => match self.save_for_shutdown(save) {
                 Err(e) if !force => {
-                    tracing::error!("SHUTDOWN: saving {}: {e}", self.config_path.display());
+                    tracing::error!("SHUTDOWN: {e}");
                     (
                         Frame::error("ERR Errors trying to SHUTDOWN. Check logs."),
                         false,
@@ -482,6 +544,19 @@ impl NodeTask {
             session,
             close,
         });
+    }
+
+    /// What SHUTDOWN saves: dump.rdb unless NOSAVE (or, with neither SAVE
+    /// nor NOSAVE, unless no save point is set), then nodes.conf.
+    fn save_for_shutdown(&mut self, save: Option<bool>) -> Result<(), String> {
+        if save.unwrap_or(self.data.saves_on_shutdown()) {
+            tracing::info!("saving the data set before shutting down");
+            self.data
+                .save(&self.db, now_ms())
+                .map_err(|e| format!("saving {}: {e}", self.data.path().display()))?;
+        }
+        self.save_config()
+            .map_err(|e| format!("saving {}: {e}", self.config_path.display()))
     }
 
     /// Applies CONFIG SET's changes to the core's settings.

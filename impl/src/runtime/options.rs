@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+use super::data_file::{parse_save_points, SavePoint, DEFAULT_SAVE_POINTS};
+
 /// `clusterbus-node [CONFIG-FILE] [--flag value ...]`.
 #[derive(Parser, Debug, Clone, PartialEq, Eq)]
 #[command(
@@ -63,6 +65,13 @@ pub struct Options {
     /// is always a cluster node.
     #[arg(long)]
     pub cluster_enabled: Option<String>,
+    /// The data file's name, inside --dir (dump.rdb).
+    #[arg(long)]
+    pub dbfilename: Option<String>,
+    /// Save points, `<seconds> <changes>` pairs ("" for none; Redis's
+    /// default "3600 1 300 100 60 10000").
+    #[arg(long, allow_hyphen_values = true)]
+    pub save: Option<String>,
 }
 
 /// The settings after defaults, file and flags are merged and checked.
@@ -83,6 +92,9 @@ pub struct Settings {
     pub loglevel: String,
     /// The file the settings came from, if any (INFO's `config_file`).
     pub config_file: Option<PathBuf>,
+    /// dump.rdb.
+    pub data_path: PathBuf,
+    pub save_points: Vec<SavePoint>,
 }
 
 /// Bus port offset from the client port (`CLUSTER_PORT_INCR`).
@@ -127,6 +139,8 @@ impl Options {
             masterauth: self.masterauth.or(other.masterauth),
             loglevel: self.loglevel.or(other.loglevel),
             cluster_enabled: self.cluster_enabled.or(other.cluster_enabled),
+            dbfilename: self.dbfilename.or(other.dbfilename),
+            save: self.save.or(other.save),
         }
     }
 
@@ -163,6 +177,14 @@ impl Options {
         let file = self
             .cluster_config_file
             .unwrap_or_else(|| "nodes.conf".into());
+        let save_points = match &self.save {
+            Some(text) => parse_save_points(text)?,
+            None => DEFAULT_SAVE_POINTS.to_vec(),
+        };
+        let dbfilename = self.dbfilename.unwrap_or_else(|| "dump.rdb".into());
+        if dbfilename.is_empty() || dbfilename.contains('/') {
+            return Err(format!("dbfilename: {dbfilename:?} is not a file name"));
+        }
         let node_timeout_ms = self.cluster_node_timeout.unwrap_or(15_000);
         if node_timeout_ms == 0 {
             return Err("cluster-node-timeout: must be at least 1 ms".into());
@@ -173,6 +195,8 @@ impl Options {
             cluster_port,
             node_timeout_ms,
             config_path: dir.join(file),
+            data_path: dir.join(dbfilename),
+            save_points,
             announce_ip: self.cluster_announce_ip.filter(|s| !s.is_empty()),
             announce_port: self
                 .cluster_announce_port
@@ -243,6 +267,16 @@ fn set_option(o: &mut Options, key: &str, value: String) -> Result<(), String> {
         "masterauth" => o.masterauth = Some(value),
         "loglevel" => o.loglevel = Some(value),
         "cluster-enabled" => o.cluster_enabled = Some(value),
+        "dbfilename" => o.dbfilename = Some(value),
+        // redis.conf may give several `save` lines; they add up.
+        "save" => {
+            o.save = Some(match o.save.take() {
+                Some(before) if !before.is_empty() && !value.is_empty() => {
+                    format!("{before} {value}")
+                }
+                _ => value,
+            })
+        }
         other => return Err(format!("unknown setting {other:?}")),
     }
     Ok(())
@@ -263,6 +297,12 @@ mod tests {
         assert_eq!(s.config_path, PathBuf::from("./nodes.conf"));
         assert!(s.require_full_coverage);
         assert_eq!(s.bind.to_string(), "127.0.0.1");
+        assert_eq!(s.data_path, PathBuf::from("./dump.rdb"));
+        assert_eq!(s.save_points, DEFAULT_SAVE_POINTS.to_vec());
+        let none = Options::parse_from(["clusterbus-node", "--save", ""]);
+        assert_eq!(none.settings().unwrap().save_points, vec![]);
+        let file = parse_config_text("save 900 1\nsave 60 5\n").unwrap();
+        assert_eq!(file.resolve().unwrap().save_points.len(), 2);
     }
 
     #[test]

@@ -324,3 +324,25 @@ pub fn cluster_create(procs: &[&Proc], replicas: usize) -> Output {
     args.extend(["--cluster-replicas", &r, "--cluster-yes"]);
     cli_output(&args)
 }
+
+/// Runs clusterbus-node on `dir` (fresh ports) where its start must fail:
+/// its exit code and stderr. Bounded by `timeout` at 20 s.
+pub fn failed_start(dir: &Path) -> (Option<i32>, String) {
+    let out = Command::new("timeout")
+        .arg("20")
+        .arg(env!("CARGO_BIN_EXE_clusterbus-node"))
+        .args([
+            "--port",
+            &free_port().to_string(),
+            "--cluster-port",
+            &free_port().to_string(),
+        ])
+        .arg("--dir")
+        .arg(dir)
+        .output()
+        .expect("run clusterbus-node");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -1,7 +1,7 @@
 //! The entries of the command table, with the values redis-server 7.0.15
 //! reports for the same commands in `COMMAND INFO` and `COMMAND DOCS`.
 
-use super::operator::{CLIENT, CONFIG_RESETSTAT, CONFIG_SET, SHUTDOWN};
+use super::operator::{BGSAVE, CLIENT, CONFIG_RESETSTAT, CONFIG_SET, LASTSAVE, SAVE, SHUTDOWN};
 use super::{CommandSpec, Family};
 
 /// Shorthand for a command without keys.
@@ -167,7 +167,7 @@ pub static COMMAND_SUBCOMMANDS: [CommandSpec; 4] = [
 ];
 
 /// Every command of the client port, in `COMMAND` order.
-pub static COMMANDS: [CommandSpec; 35] = [
+pub static COMMANDS: [CommandSpec; 38] = [
     CommandSpec {
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         ..plain(
@@ -606,6 +606,9 @@ pub static COMMANDS: [CommandSpec; 35] = [
     ),
     CLIENT,
     SHUTDOWN,
+    SAVE,
+    BGSAVE,
+    LASTSAVE,
     CommandSpec {
         family: Family::Cluster,
         ..plain(

@@ -1,6 +1,7 @@
 //! The entries of the operator commands: CLIENT and its subcommands,
-//! CONFIG SET / RESETSTAT and SHUTDOWN, with the values redis-server 7.0.15
-//! reports for them in `COMMAND INFO` and `COMMAND DOCS`.
+//! CONFIG SET / RESETSTAT, SHUTDOWN, SAVE, BGSAVE and LASTSAVE, with the
+//! values redis-server 7.0.15 reports for them in `COMMAND INFO` and
+//! `COMMAND DOCS`.
 
 use super::entries::plain;
 use super::CommandSpec;
@@ -139,6 +140,51 @@ pub const CONFIG_RESETSTAT: CommandSpec = plain(
     ADMIN,
     ["Reset the stats returned by INFO", "2.0.0", "server", O1],
 );
+
+/// SAVE.
+pub const SAVE: CommandSpec = plain(
+    "save",
+    1,
+    &["admin", "noscript", "no_async_loading", "no_multi"],
+    ADMIN,
+    [
+        "Synchronously save the dataset to disk",
+        "1.0.0",
+        "server",
+        "O(N) where N is the total number of keys in all databases",
+    ],
+);
+
+/// BGSAVE.
+pub const BGSAVE: CommandSpec = plain(
+    "bgsave",
+    -1,
+    &["admin", "noscript", "no_async_loading"],
+    ADMIN,
+    [
+        "Asynchronously save the dataset to disk",
+        "1.0.0",
+        "server",
+        O1,
+    ],
+);
+
+/// LASTSAVE.
+pub const LASTSAVE: CommandSpec = CommandSpec {
+    tips: &["nondeterministic_output"],
+    ..plain(
+        "lastsave",
+        1,
+        &["loading", "stale", "fast"],
+        &["@admin", "@fast", "@dangerous"],
+        [
+            "Get the UNIX time stamp of the last successful save to disk",
+            "1.0.0",
+            "server",
+            O1,
+        ],
+    )
+};
 
 /// SHUTDOWN.
 pub const SHUTDOWN: CommandSpec = plain(
