@@ -7,7 +7,7 @@
 
 mod procs;
 
-use procs::{cli_output, cluster_create, require_redis_tools, wait_until, Kind, Proc};
+use procs::{add_replica, cli_output, cluster_create, require_redis_tools, wait_until, Kind, Proc};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -34,26 +34,6 @@ fn view(node: &Proc) -> BTreeSet<String> {
 fn agree(nodes: &[&Proc]) -> bool {
     let first = view(nodes[0]);
     first.len() == nodes.len() && nodes.iter().all(|n| view(n) == first)
-}
-
-fn add_replica(replica: &Proc, master: &Proc) {
-    let master_id = master.id();
-    let out = cli_output(&[
-        "--cluster",
-        "add-node",
-        &replica.addr(),
-        &master.addr(),
-        "--cluster-slave",
-        "--cluster-master-id",
-        &master_id,
-    ]);
-    assert!(
-        out.status.success(),
-        "add-node {} as replica of {}: {}",
-        replica.port,
-        master.port,
-        String::from_utf8_lossy(&out.stdout)
-    );
 }
 
 /// Kills `masters[k]` and waits until its replica owns its slots in every

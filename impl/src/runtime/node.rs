@@ -21,7 +21,7 @@ use super::data_file::DataFile;
 use super::entropy::Entropy;
 use super::link::Outbox;
 use super::process_stats::CommandCounters;
-use super::replication::{commands_of, Sink, Source};
+use super::replication::{Sink, Source};
 use super::{now_ms, Input, Spawner};
 
 /// Nodes Redis samples for the periodic ping (`clusterCron`: 5 random picks).
@@ -346,12 +346,14 @@ impl NodeTask {
         if generation != self.sink.generation {
             return;
         }
-        match commands_of(payload) {
-            Ok(cmds) => {
+        // An RDB file, from a clusterbus master or a redis-server one. A
+        // replica keeps keys that have expired: its master expires them.
+        match crate::rdb::read(payload) {
+            Ok(loaded) => {
                 self.db.clear();
-                let keys = cmds.len();
-                for (req, _) in cmds {
-                    self.apply_replicated(req);
+                let keys = loaded.entries.len();
+                for (key, entry) in loaded.entries {
+                    self.db.set(key, entry);
                 }
                 self.sink.offset = offset;
                 self.sink.replid = replid;

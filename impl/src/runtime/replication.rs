@@ -1,12 +1,15 @@
-//! Replication between clusterbus nodes, in the shape of Redis's: a replica
-//! connects to its master's client port, says `REPLCONF listening-port P`
-//! and `PSYNC ? -1`; the master answers `+FULLRESYNC <replid> <offset>`,
-//! sends its data set as one bulk payload (here: the `SET` commands that
-//! rebuild it, where Redis sends an RDB file), then streams every write as a
-//! RESP command. The replica applies them in order, counts the stream's
-//! bytes as its replication offset (announced in bus headers, which is what
-//! the election rank compares), and acknowledges with `REPLCONF ACK <offset>`
-//! every second. Every (re)connection is a full resync.
+//! Replication as Redis does it, so that either side may be redis-server: a
+//! replica connects to its master's client port and says, waiting for each
+//! answer (Redis refuses a PSYNC while replies are pending), `PING`,
+//! `AUTH` (with `masterauth`), `REPLCONF listening-port P`, `REPLCONF capa
+//! psync2` and `PSYNC ? -1`; the master answers `+FULLRESYNC <replid>
+//! <offset>`, sends its data set as an RDB file in one bulk payload
+//! ([`crate::rdb`]; Redis may send newlines first while it prepares it),
+//! then streams every write as a RESP command. The replica applies them in
+//! order, counts the stream's bytes as its replication offset (announced in
+//! bus headers, which is what the election rank compares), and acknowledges
+//! with `REPLCONF ACK <offset>` every second. Every (re)connection is a
+//! full resync.
 //!
 //! [`Source`] is the master side and [`Sink`] the replica side, both owned
 //! by the node task; [`follow`] is the replica's connection task.
@@ -21,9 +24,9 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::commands::data::set_form;
-use crate::commands::{ReplicationFacts, Request};
+use crate::commands::ReplicationFacts;
 use crate::db::Db;
+use crate::rdb;
 use crate::resp::{parse_request, Frame, RequestError};
 
 use super::Input;
@@ -166,34 +169,18 @@ impl Source {
     }
 }
 
-/// The data set as the commands that rebuild it.
+/// The data set as the RDB file a full resync sends.
 pub fn snapshot(db: &Db, now_ms: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (key, entry) in db.iter_live(now_ms) {
-        let args = set_form(key, &entry.value, entry.expires_at_ms);
-        out.extend_from_slice(&command_bytes(&args));
-    }
-    out
-}
-
-/// The commands of a snapshot or stream chunk, each with its length in
-/// bytes; `Err` when the bytes are not RESP commands.
-pub fn commands_of(bytes: &[u8]) -> Result<Vec<(Request, usize)>, String> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        match parse_request(&bytes[at..]) {
-            Ok((args, used)) => {
-                if !args.is_empty() {
-                    out.push((Request { args }, used));
-                }
-                at += used;
-            }
-            Err(RequestError::Incomplete) => return Err("snapshot ends inside a command".into()),
-            Err(RequestError::Invalid(e)) => return Err(e),
-        }
-    }
-    Ok(out)
+    let live: Vec<_> = db
+        .iter_live(now_ms)
+        .map(|(k, e)| (k.as_slice(), e))
+        .collect();
+    let aux = rdb::write::Aux {
+        version: "7.0.15".into(),
+        ctime_s: now_ms / 1000,
+        used_mem: 0,
+    };
+    rdb::write(live.into_iter(), &aux)
 }
 
 /// The replica side: which master it follows, the task doing it, and what
@@ -323,40 +310,47 @@ async fn sync_once(
         .await
         .map_err(|_| "connect: timed out".to_string())?
         .map_err(|e| format!("connect: {e}"))?;
-    let mut words = Vec::new();
-    if let Some(password) = hello.auth {
-        words.push(command_bytes(&[
-            b"AUTH".to_vec(),
-            password.as_bytes().to_vec(),
-        ]));
-    }
-    words.push(command_bytes(&[
-        b"REPLCONF".to_vec(),
-        b"listening-port".to_vec(),
-        hello.my_port.to_string().into_bytes(),
-    ]));
-    words.push(command_bytes(&[
-        b"PSYNC".to_vec(),
-        b"?".to_vec(),
-        b"-1".to_vec(),
-    ]));
-    let hello_bytes = words.concat();
-    s.write_all(&hello_bytes)
-        .await
-        .map_err(|e| format!("write: {e}"))?;
     let mut buf = Vec::new();
-    if hello.auth.is_some() {
-        expect_line(&mut s, &mut buf, "+OK").await?;
+    let ask = |words: Vec<&[u8]>, want: &'static [&'static str]| {
+        let bytes = command_bytes(&words.iter().map(|w| w.to_vec()).collect::<Vec<_>>());
+        (bytes, want)
+    };
+    let port = hello.my_port.to_string();
+    // Before AUTH a master with a password answers PING with -NOAUTH,
+    // which tells the replica it is there (`syncWithMaster`).
+    let mut steps = vec![ask(vec![b"PING"], &["+PONG", "-NOAUTH", "-NOPERM"])];
+    if let Some(password) = hello.auth {
+        steps.push(ask(vec![b"AUTH", password.as_bytes()], &["+OK"]));
     }
-    expect_line(&mut s, &mut buf, "+OK").await?;
-    let line = expect_line(&mut s, &mut buf, "+FULLRESYNC ").await?;
+    steps.push(ask(
+        vec![b"REPLCONF", b"listening-port", port.as_bytes()],
+        &["+OK"],
+    ));
+    steps.push(ask(vec![b"REPLCONF", b"capa", b"psync2"], &["+OK"]));
+    steps.push(ask(vec![b"PSYNC", b"?", b"-1"], &["+FULLRESYNC "]));
+    let mut line = String::new();
+    for (bytes, want) in steps {
+        s.write_all(&bytes)
+            .await
+            .map_err(|e| format!("write: {e}"))?;
+        line = expect_line(&mut s, &mut buf, want).await?;
+    }
     let mut words = line.split(' ').skip(1);
     let replid = words.next().unwrap_or_default().to_string();
     let offset: u64 = words
         .next()
         .and_then(|w| w.parse().ok())
         .ok_or_else(|| format!("bad FULLRESYNC line {line:?}"))?;
-    let len_line = expect_line(&mut s, &mut buf, "$").await?;
+    // Redis writes a newline now and then while it prepares the payload.
+    let len_line = loop {
+        while buf.first() == Some(&b'\n') {
+            buf.remove(0);
+        }
+        if !buf.is_empty() {
+            break expect_line(&mut s, &mut buf, &["$"]).await?;
+        }
+        read_more(&mut s, &mut buf).await?;
+    };
     let len: usize = len_line[1..]
         .parse()
         .ok()
@@ -439,16 +433,20 @@ async fn read_more(s: &mut TcpStream, buf: &mut Vec<u8>) -> Result<(), String> {
     }
 }
 
-/// Reads one CRLF-terminated line that must start with `prefix`.
-async fn expect_line(s: &mut TcpStream, buf: &mut Vec<u8>, prefix: &str) -> Result<String, String> {
+/// Reads one CRLF-terminated line that must start with one of `prefixes`.
+async fn expect_line(
+    s: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    prefixes: &[&str],
+) -> Result<String, String> {
     loop {
         if let Some(end) = buf.windows(2).position(|w| w == b"\r\n") {
             let line = String::from_utf8_lossy(&buf[..end]).into_owned();
             buf.drain(..end + 2);
-            if line.starts_with(prefix) {
+            if prefixes.iter().any(|p| line.starts_with(p)) {
                 return Ok(line);
             }
-            return Err(format!("expected {prefix:?}, master said {line:?}"));
+            return Err(format!("expected {prefixes:?}, master said {line:?}"));
         }
         if buf.len() > MAX_LINE_LEN {
             return Err(format!("no line end in {MAX_LINE_LEN} bytes"));
@@ -463,15 +461,13 @@ mod tests {
     use crate::db::Entry;
 
     #[test]
-    fn a_snapshot_is_the_commands_that_rebuild_the_data_set() {
+    fn a_snapshot_is_an_rdb_of_the_live_keys() {
         let mut db = Db::new();
-        db.set(
-            b"k".to_vec(),
-            Entry {
-                value: b"v".to_vec(),
-                expires_at_ms: Some(5_000),
-            },
-        );
+        let live = Entry {
+            value: b"v".to_vec(),
+            expires_at_ms: Some(5_000),
+        };
+        db.set(b"k".to_vec(), live.clone());
         db.set(
             b"gone".to_vec(),
             Entry {
@@ -479,21 +475,8 @@ mod tests {
                 expires_at_ms: Some(10),
             },
         );
-        let bytes = snapshot(&db, 100);
-        let cmds = commands_of(&bytes).unwrap();
-        assert_eq!(cmds.len(), 1);
-        assert_eq!(
-            cmds[0].0.args,
-            vec![
-                b"SET".to_vec(),
-                b"k".to_vec(),
-                b"v".to_vec(),
-                b"PXAT".to_vec(),
-                b"5000".to_vec()
-            ]
-        );
-        assert_eq!(cmds[0].1, bytes.len());
-        assert!(commands_of(b"*2\r\n$3\r\nSET\r\n").is_err());
+        let loaded = rdb::read(&snapshot(&db, 100)).expect("an RDB");
+        assert_eq!(loaded.entries, vec![(b"k".to_vec(), live)]);
     }
 
     #[test]
@@ -502,8 +485,11 @@ mod tests {
         let db = Db::new();
         let FeedReceiver { id, mut rx, queued } = src.attach(&db, 0, "127.0.0.1".into(), 7000);
         let first = rx.try_recv().unwrap();
+        let head = format!("+FULLRESYNC {} 10\r\n$", "a".repeat(40));
+        assert!(first.starts_with(head.as_bytes()));
         assert!(
-            first.starts_with(format!("+FULLRESYNC {} 10\r\n$0\r\n", "a".repeat(40)).as_bytes())
+            first.ends_with(&snapshot(&db, 0)),
+            "an RDB of the empty data set"
         );
         let cmd = vec![b"DEL".to_vec(), b"k".to_vec()];
         src.propagate(&cmd);

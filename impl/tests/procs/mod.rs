@@ -346,3 +346,25 @@ pub fn failed_start(dir: &Path) -> (Option<i32>, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// `redis-cli --cluster add-node --cluster-slave`: `replica` joins as a
+/// replica of `master`.
+pub fn add_replica(replica: &Proc, master: &Proc) {
+    let master_id = master.id();
+    let out = cli_output(&[
+        "--cluster",
+        "add-node",
+        &replica.addr(),
+        &master.addr(),
+        "--cluster-slave",
+        "--cluster-master-id",
+        &master_id,
+    ]);
+    assert!(
+        out.status.success(),
+        "add-node {} as replica of {}: {}",
+        replica.port,
+        master.port,
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
