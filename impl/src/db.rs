@@ -60,16 +60,21 @@ impl Db {
 
     /// Stores `key`, replacing any old value and expiry.
     pub fn set(&mut self, key: Vec<u8>, entry: Entry) {
-        let slot = key_hash_slot(&key) as usize;
         if entry.expires_at_ms.is_some() {
             self.volatile += 1;
         }
-        self.by_slot[slot].insert(key.clone());
-        if let Some(old) = self.entries.insert(key, entry) {
+        // An overwrite keeps its place in the slot index: no second copy
+        // of the key.
+        if let Some(old) = self.entries.get_mut(&key) {
             if old.expires_at_ms.is_some() {
                 self.volatile -= 1;
             }
+            *old = entry;
+            return;
         }
+        let slot = key_hash_slot(&key) as usize;
+        self.by_slot[slot].insert(key.clone());
+        self.entries.insert(key, entry);
     }
 
     /// Removes `key`; true when it existed (and had not expired).

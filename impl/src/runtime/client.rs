@@ -10,7 +10,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::commands::Session;
-use crate::resp::{parse_request, parse_request_with, Frame, RequestError};
+use crate::resp::{parse_request, parse_request_with, Frame, Protocol, RequestError};
 
 use super::clients::ClientOpened;
 use super::replication::FeedReceiver;
@@ -25,6 +25,32 @@ pub struct ClientReply {
     /// Close the connection after the reply (QUIT).
     pub close: bool,
 }
+
+/// The requests of one pipeline, on their way to the node task together
+/// (one wake-up of the node task for many requests, as Redis runs every
+/// command of one read before it writes).
+#[derive(Debug)]
+pub struct ClientBatch {
+    pub requests: Vec<Vec<Vec<u8>>>,
+    pub session: Session,
+    pub reply: oneshot::Sender<BatchReply>,
+}
+
+/// What the node task answers to a batch.
+#[derive(Debug)]
+pub struct BatchReply {
+    /// Each reply, with the protocol it is written in (HELLO may switch it).
+    pub frames: Vec<(Frame, Protocol)>,
+    pub session: Session,
+    /// Close after the replies (QUIT).
+    pub close: bool,
+    /// Requests not run (a write while writes are paused, and what followed
+    /// it): sent one by one.
+    pub rest: Vec<Vec<Vec<u8>>>,
+}
+
+/// Most requests of one batch.
+const MAX_BATCH: usize = 1024;
 
 /// A request on its way to the node task.
 #[derive(Debug)]
@@ -100,6 +126,9 @@ async fn serve(
     loop {
         let mut out = Vec::new();
         let mut close = false;
+        // Requests parsed and not yet run: a pipeline goes to the node task
+        // as one batch.
+        let mut pending: Vec<Vec<Vec<u8>>> = Vec::new();
         loop {
             // Before AUTH, Redis's tighter request limits apply.
             match parse_request_with(&buf, !session.authenticated) {
@@ -108,6 +137,26 @@ async fn serve(
                     if args.is_empty() {
                         continue;
                     }
+                    let single = match batchable(&args, &session) {
+                        true => {
+                            pending.push(args);
+                            if pending.len() < MAX_BATCH {
+                                continue;
+                            }
+                            None
+                        }
+                        false => Some(args),
+                    };
+                    // What is pending runs before anything else.
+                    match run_batch(&inputs, &mut pending, &mut session, &mut out).await {
+                        None => return,
+                        Some(true) => {
+                            close = true;
+                            break;
+                        }
+                        Some(false) => {}
+                    }
+                    let Some(args) = single else { continue };
                     match replication_handshake(&args, &session, &mut listening_port) {
                         Handshake::NotReplication => {}
                         Handshake::Reply(frame) => {
@@ -139,11 +188,26 @@ async fn serve(
                 }
                 Err(RequestError::Incomplete) => break,
                 Err(RequestError::Invalid(why)) => {
+                    // The good requests before the bad one are answered first.
+                    match run_batch(&inputs, &mut pending, &mut session, &mut out).await {
+                        None => return,
+                        Some(true) => {
+                            close = true;
+                            break;
+                        }
+                        Some(false) => {}
+                    }
                     tracing::info!("client {peer}: {why}; closing the connection");
                     Frame::Error(format!("ERR {why}")).encode(&mut out);
                     close = true;
                     break;
                 }
+            }
+        }
+        if !close {
+            match run_batch(&inputs, &mut pending, &mut session, &mut out).await {
+                None => return,
+                Some(quit) => close = quit,
             }
         }
         if !out.is_empty() && stream.write_all(&out).await.is_err() {
@@ -166,6 +230,57 @@ async fn serve(
             return;
         }
     }
+}
+
+/// Whether a request may wait in a batch: not before AUTH (the parse
+/// limits and the session may change), not AUTH or HELLO themselves, not
+/// the replication commands, which change what the connection is.
+fn batchable(args: &[Vec<u8>], session: &Session) -> bool {
+    let name = args[0].to_ascii_lowercase();
+    let special = [&b"auth"[..], b"hello", b"replconf", b"psync", b"sync"];
+    session.authenticated && !special.contains(&name.as_slice())
+}
+
+/// Runs the pending requests and appends their replies to `out`: one as a
+/// single request, more as a batch, then what the batch handed back one by
+/// one. Some(true) to close (QUIT), None when the node task is gone.
+async fn run_batch(
+    inputs: &mpsc::Sender<Input>,
+    pending: &mut Vec<Vec<Vec<u8>>>,
+    session: &mut Session,
+    out: &mut Vec<u8>,
+) -> Option<bool> {
+    let mut one_by_one = match pending.len() {
+        0 => return Some(false),
+        1 => std::mem::take(pending),
+        _ => {
+            let (tx, rx) = oneshot::channel();
+            let batch = ClientBatch {
+                requests: std::mem::take(pending),
+                session: session.clone(),
+                reply: tx,
+            };
+            inputs.send(Input::ClientBatch(batch)).await.ok()?;
+            let reply = rx.await.ok()?;
+            for (frame, protocol) in &reply.frames {
+                frame.encode_as(*protocol, out);
+            }
+            *session = reply.session;
+            if reply.close {
+                return Some(true);
+            }
+            reply.rest
+        }
+    };
+    for args in one_by_one.drain(..) {
+        let reply = ask(inputs, args, session.clone()).await?;
+        reply.frame.encode_as(reply.session.protocol, out);
+        *session = reply.session;
+        if reply.close {
+            return Some(true);
+        }
+    }
+    Some(false)
 }
 
 async fn ask(

@@ -67,6 +67,8 @@ pub enum Input {
     ClientClosed { id: u64 },
     /// A client request.
     Client(ClientRequest),
+    /// The requests of one pipeline.
+    ClientBatch(client::ClientBatch),
     /// A replica sent PSYNC: attach it and answer with its feed.
     ReplicaAttach {
         ip: String,

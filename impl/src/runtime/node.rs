@@ -15,7 +15,7 @@ use crate::db::Db;
 use crate::resp::Frame;
 use crate::scheduler::{CronChoices, Scheduler};
 
-use super::client::{ClientReply, ClientRequest};
+use super::client::{BatchReply, ClientBatch, ClientReply, ClientRequest};
 use super::clients::Clients;
 use super::data_file::DataFile;
 use super::entropy::Entropy;
@@ -269,6 +269,7 @@ impl NodeTask {
                 self.facts.connected_clients = self.clients.len();
             }
             Input::Client(req) => self.client(req),
+            Input::ClientBatch(batch) => self.client_batch(batch),
             // Only a master feeds replicas (no chained replication): a
             // replica drops the request, which closes that connection.
             Input::ReplicaAttach { ip, port, reply } if self.core.is_master() => {
@@ -457,19 +458,72 @@ impl NodeTask {
             return;
         }
         let mut session = req.session;
+        if let Some((frame, close)) = self.execute(req.args, &mut session) {
+            let _ = req.reply.send(ClientReply {
+                frame,
+                session,
+                close,
+            });
+        }
+    }
+
+    /// The requests of one pipeline, in order, with the session threaded
+    /// through: the replies and whether to close. It stops at a write
+    /// while writes are paused and hands that one and the rest back, to
+    /// come one by one (and be held) as single requests do.
+    fn client_batch(&mut self, batch: ClientBatch) {
+        let mut session = batch.session;
+        let mut frames = Vec::with_capacity(batch.requests.len());
+        let mut close = false;
+        let mut requests = batch.requests.into_iter();
+        let mut rest = Vec::new();
+        while let Some(args) = requests.next() {
+            if self.writes_paused() && is_write(&args) {
+                rest.push(args);
+                rest.extend(requests);
+                break;
+            }
+            match self.execute(args, &mut session) {
+                Some((frame, quit)) => {
+                    frames.push((frame, session.protocol));
+                    if quit {
+                        close = true;
+                        break;
+                    }
+                }
+                // SHUTDOWN: no reply, the node stops.
+                None => break,
+            }
+        }
+        let _ = batch.reply.send(BatchReply {
+            frames,
+            session,
+            close,
+            rest,
+        });
+    }
+
+    /// Runs one request; its reply and whether to close after it, or None
+    /// when there is no reply (SHUTDOWN).
+    fn execute(
+        &mut self,
+        args: Vec<Vec<u8>>,
+        session: &mut commands::Session,
+    ) -> Option<(Frame, bool)> {
         let now = now_ms();
         let started = std::time::Instant::now();
-        let name = commands::command_name(&req.args);
+        let name = commands::command_name(&args);
         if let Some(name) = name {
             self.clients.touch(session.id, name, now);
         }
-        // Counters and /proc are gathered for INFO only, not for every request.
-        if name.is_some_and(|(top, _)| top == "info") {
+        // What only INFO and LASTSAVE read is gathered for them, not for
+        // every request.
+        if name.is_some_and(|(top, _)| top == "info" || top == "lastsave") {
             self.facts.process = self.counters.facts(self.clients.accepted, true);
+            self.facts.replication = self.sink.facts(&self.source);
+            self.facts.persistence = self.data.facts(now);
+            self.facts.uptime_s = now.saturating_sub(self.started_ms) / 1000;
         }
-        self.facts.replication = self.sink.facts(&self.source);
-        self.facts.persistence = self.data.facts(now);
-        self.facts.uptime_s = now.saturating_sub(self.started_ms) / 1000;
         let entropy = self.entropy.next_u64();
         let outcome = {
             let mut ctx = Context {
@@ -477,10 +531,10 @@ impl NodeTask {
                 db: &mut self.db,
                 now_ms: now,
                 entropy,
-                session: &mut session,
+                session,
                 facts: &self.facts,
             };
-            commands::execute(&mut ctx, &commands::Request { args: req.args })
+            commands::execute(&mut ctx, &commands::Request { args })
         };
         let (frame, close) = match outcome {
             Outcome::Reply(frame) => (frame, false),
@@ -524,11 +578,11 @@ impl NodeTask {
                     tracing::info!("SHUTDOWN requested by client {}", session.id);
                     // No reply: the connection closes as the node stops.
                     self.stopping = true;
-                    return;
+                    return None;
                 }
             },
             Outcome::Clients(query) => {
-                self.clients.update(&session);
+                self.clients.update(session);
                 let all = self.clients.views(now);
                 let answer = commands::client::answer(&query, &all, session.id);
                 for id in answer.kill {
@@ -537,15 +591,11 @@ impl NodeTask {
                 (answer.reply, answer.close_me)
             }
         };
-        self.clients.update(&session);
+        self.clients.update(session);
         let usec = started.elapsed().as_micros();
         self.counters
             .count(name, u64::try_from(usec).unwrap_or(u64::MAX));
-        let _ = req.reply.send(ClientReply {
-            frame,
-            session,
-            close,
-        });
+        Some((frame, close))
     }
 
     /// What SHUTDOWN saves: dump.rdb unless NOSAVE (or, with neither SAVE

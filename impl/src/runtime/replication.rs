@@ -48,6 +48,16 @@ pub fn command_bytes(args: &[Vec<u8>]) -> Vec<u8> {
     Frame::Array(args.iter().map(|a| Frame::Bulk(a.clone())).collect()).to_bytes()
 }
 
+/// The length of [`command_bytes`] of `args`, without building them.
+pub fn command_len(args: &[Vec<u8>]) -> u64 {
+    let digits = |n: usize| n.to_string().len() as u64;
+    let head = 1 + digits(args.len()) + 2;
+    head + args
+        .iter()
+        .map(|a| 1 + digits(a.len()) + 2 + a.len() as u64 + 2)
+        .sum::<u64>()
+}
+
 /// Most bytes queued for one replica before the master drops it
 /// (`client-output-buffer-limit replica`'s hard limit, 256 MB).
 const FEED_LIMIT_BYTES: usize = 256 << 20;
@@ -94,6 +104,11 @@ impl Source {
 
     /// Appends a write to the stream and sends it to every replica.
     pub fn propagate(&mut self, args: &[Vec<u8>]) {
+        if self.feeds.is_empty() {
+            // No replica to feed: the offset still counts the stream.
+            self.offset += command_len(args);
+            return;
+        }
         let bytes = command_bytes(args);
         self.offset += bytes.len() as u64;
         self.feeds.retain(|_, f| {
@@ -477,6 +492,17 @@ mod tests {
         );
         let loaded = rdb::read(&snapshot(&db, 100)).expect("an RDB");
         assert_eq!(loaded.entries, vec![(b"k".to_vec(), live)]);
+    }
+
+    #[test]
+    fn the_length_of_a_command_is_that_of_its_bytes() {
+        for args in [
+            vec![b"SET".to_vec(), b"k".to_vec(), vec![b'v'; 1234]],
+            vec![b"PING".to_vec()],
+            (0..12).map(|i| vec![b'x'; i * 9]).collect(),
+        ] {
+            assert_eq!(command_len(&args), command_bytes(&args).len() as u64);
+        }
     }
 
     #[test]
