@@ -8,23 +8,9 @@ mod procs;
 
 use std::time::Duration;
 
-use procs::{failed_start, free_port, require_redis_tools, wait_until, Kind, Proc};
-
-/// A one-node cluster owning every slot, so every key is served.
-fn single_node(dir: &std::path::Path) -> Proc {
-    let node = Proc::start(Kind::Clusterbus, dir, 1000);
-    assert_eq!(
-        node.cli(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]).trim(),
-        "OK"
-    );
-    wait_until(
-        "the cluster is ok",
-        Duration::from_secs(10),
-        &[&node],
-        || node.state_ok(),
-    );
-    node
-}
+use procs::{
+    failed_start, free_port, owning_every_slot, require_redis_tools, wait_until, Kind, Proc,
+};
 
 fn set_keys(node: &Proc, n: usize, tag: &str) {
     for i in 0..n {
@@ -37,7 +23,7 @@ fn set_keys(node: &Proc, n: usize, tag: &str) {
 fn keys_survive_shutdown_and_kill_keeps_the_last_save() {
     require_redis_tools();
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut node = single_node(dir.path());
+    let mut node = owning_every_slot(Kind::Clusterbus, dir.path());
     set_keys(&node, 100, "a");
     assert_eq!(node.cli(&["SET", "ttl", "v", "PX", "3600000"]).trim(), "OK");
     assert_eq!(
@@ -110,7 +96,7 @@ fn keys_survive_shutdown_and_kill_keeps_the_last_save() {
 fn the_data_file_crosses_to_redis_server_and_back() {
     require_redis_tools();
     let ours = tempfile::tempdir().expect("temp dir");
-    let node = single_node(ours.path());
+    let node = owning_every_slot(Kind::Clusterbus, ours.path());
     set_keys(&node, 50, "k");
     // An integer value and a long compressible one, in Redis's encodings.
     assert_eq!(node.cli(&["SET", "n", "12345"]).trim(), "OK");

@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use procs::{require_redis_tools, wait_until, Kind, Proc};
+use procs::{side_by_side, Proc};
 
 /// Everything `node` writes back to `pipeline` until it closes the connection.
 fn answer(node: &Proc, pipeline: &[u8]) -> Vec<u8> {
@@ -22,27 +22,10 @@ fn answer(node: &Proc, pipeline: &[u8]) -> Vec<u8> {
     out
 }
 
-fn owning_every_slot(kind: Kind, dir: &std::path::Path) -> Proc {
-    let node = Proc::start(kind, dir, 1000);
-    assert_eq!(
-        node.cli(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]).trim(),
-        "OK"
-    );
-    wait_until("the node is ok", Duration::from_secs(10), &[&node], || {
-        node.state_ok()
-    });
-    node
-}
-
 #[test]
 fn a_pipeline_is_answered_as_redis_answers_it() {
-    require_redis_tools();
-    let (a, b) = (
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("dir"),
-    );
-    let redis = owning_every_slot(Kind::Redis, a.path());
-    let ours = owning_every_slot(Kind::Clusterbus, b.path());
+    let both = side_by_side();
+    let (redis, ours) = (&both.redis, &both.ours);
     let mut long = Vec::new();
     for i in 0..3000 {
         long.extend_from_slice(format!("SET k{i} v{i}\r\nGET k{i}\r\n").as_bytes());
@@ -60,7 +43,7 @@ fn a_pipeline_is_answered_as_redis_answers_it() {
         &long,
     ];
     for p in pipelines {
-        let (theirs, mine) = (answer(&redis, p), answer(&ours, p));
+        let (theirs, mine) = (answer(redis, p), answer(ours, p));
         assert_eq!(
             String::from_utf8_lossy(&mine),
             String::from_utf8_lossy(&theirs),

@@ -5,30 +5,13 @@
 
 mod common;
 
-use std::io::{BufReader, Write};
-use std::net::TcpStream;
-
 use clusterbus_node::db::Entry;
 use clusterbus_node::rdb::{self, write::Aux};
-use common::{read_reply, Redis, Reply};
+use common::{call_bytes as call, Redis, Reply};
 
 /// Without cluster mode: the keys are of every slot, and the RDB is the
 /// same either way (cluster mode only has db 0).
 const PLAIN: [&str; 2] = ["--cluster-enabled", "no"];
-
-/// One request with binary arguments, its reply.
-fn call(port: u16, args: &[&[u8]]) -> Reply {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to redis-server");
-    s.set_read_timeout(Some(common::WAIT)).expect("timeout");
-    let mut req = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        req.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        req.extend_from_slice(a);
-        req.extend_from_slice(b"\r\n");
-    }
-    s.write_all(&req).expect("send");
-    read_reply(&mut BufReader::new(s)).expect("a reply")
-}
 
 /// Keys whose values Redis stores in each of its string encodings.
 fn keys() -> Vec<(Vec<u8>, Vec<u8>)> {

@@ -1,5 +1,6 @@
 //! Commands on keys: GET, SET, DEL, EXISTS, INCR, INCRBY, DECR, DECRBY,
-//! MGET, MSET, TTL, PTTL, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, PERSIST.
+//! MGET, MSET, TTL, PTTL, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, PERSIST,
+//! and the entry points of DUMP and RESTORE ([`super::dump`]).
 //! Mirrors `t_string.c` and `expire.c` of Redis 7.0, texts included.
 //!
 //! The dispatcher has already routed the request by slot
@@ -44,6 +45,8 @@ pub fn execute(ctx: &mut Context, name: &str, args: &[Vec<u8>]) -> Outcome {
         "expireat" => return expire(ctx, args, ExpireCall::new("expireat", false, true)),
         "pexpireat" => return expire(ctx, args, ExpireCall::new("pexpireat", false, false)),
         "persist" => return persist(ctx, &args[1]),
+        "dump" => super::dump::dump(ctx, &args[1]),
+        "restore" | "restore-asking" => return super::dump::restore(ctx, args),
         other => Frame::error(format!("ERR no handler for '{other}'")),
     };
     Outcome::Reply(reply)

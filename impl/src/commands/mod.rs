@@ -10,6 +10,7 @@ pub mod client;
 pub mod cluster;
 pub mod config_set;
 pub mod data;
+pub mod dump;
 pub mod hello;
 pub mod info;
 pub mod info_process;

@@ -36,6 +36,26 @@ fn what_is_written_reads_back() {
 }
 
 #[test]
+fn integers_are_written_in_redis_s_integer_encodings() {
+    // DUMP payloads of what Redis stores as integers.
+    assert_eq!(&dump_payload(b"-7")[..3], &[0, 0xc0, 0xf9]);
+    assert_eq!(&dump_payload(b"1000")[..4], &[0, 0xc1, 0xe8, 0x03]);
+    assert_eq!(
+        &dump_payload(b"-70000")[..6],
+        &[0, 0xc2, 0x90, 0xee, 0xfe, 0xff]
+    );
+    // Not canonical, or too long: raw.
+    for raw in [&b"007"[..], b"+1", b"-0", b"12345678901", b" 1"] {
+        assert_eq!(dump_payload(raw)[1] as usize, raw.len(), "{raw:?}");
+        assert_eq!(restore_payload(&dump_payload(raw)).as_deref(), Ok(raw));
+    }
+    assert_eq!(
+        restore_payload(&dump_payload(b"-70000")).as_deref(),
+        Ok(&b"-70000"[..])
+    );
+}
+
+#[test]
 fn lengths_take_redis_s_four_forms() {
     assert_eq!(len_bytes(63), vec![63]);
     assert_eq!(len_bytes(64), vec![0x40, 64]);

@@ -30,10 +30,38 @@ fn len(out: &mut Vec<u8>, n: u64) {
     }
 }
 
-/// Appends a string, raw (`rdbSaveRawString` without compression).
+/// Appends a string as `rdbSaveRawString` does without compression: a
+/// decimal integer of at most 11 characters that reads back the same
+/// (`rdbTryIntegerEncoding`) as int8, int16 or int32; anything else raw.
 fn string(out: &mut Vec<u8>, s: &[u8]) {
+    if let Some(n) = small_integer(s) {
+        if let Ok(b) = i8::try_from(n) {
+            out.extend_from_slice(&[0xc0, b as u8]);
+            return;
+        }
+        if let Ok(h) = i16::try_from(n) {
+            out.push(0xc1);
+            out.extend_from_slice(&h.to_le_bytes());
+            return;
+        }
+        if let Ok(w) = i32::try_from(n) {
+            out.push(0xc2);
+            out.extend_from_slice(&w.to_le_bytes());
+            return;
+        }
+    }
     len(out, s.len() as u64);
     out.extend_from_slice(s);
+}
+
+/// `s` as an integer, if it is one's canonical decimal form in 11
+/// characters or fewer (`string2ll` then `ll2string` gives it back).
+fn small_integer(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > 11 {
+        return None;
+    }
+    let n: i64 = std::str::from_utf8(s).ok()?.parse().ok()?;
+    (n.to_string().as_bytes() == s).then_some(n)
 }
 
 fn aux(out: &mut Vec<u8>, key: &str, value: &str) {

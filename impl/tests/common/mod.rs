@@ -264,3 +264,17 @@ impl Conn {
         read_reply(&mut self.reader)
     }
 }
+
+/// One request with binary arguments to the server on `port`, its reply.
+pub fn call_bytes(port: u16, args: &[&[u8]]) -> Reply {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(WAIT)).expect("timeout");
+    let mut req = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        req.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        req.extend_from_slice(a);
+        req.extend_from_slice(b"\r\n");
+    }
+    s.write_all(&req).expect("send");
+    read_reply(&mut BufReader::new(s)).expect("a reply")
+}

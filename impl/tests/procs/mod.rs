@@ -368,3 +368,37 @@ pub fn add_replica(replica: &Proc, master: &Proc) {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// A one-node cluster of `kind` owning every slot, so every key is served.
+pub fn owning_every_slot(kind: Kind, dir: &Path) -> Proc {
+    let node = Proc::start(kind, dir, 1000);
+    assert_eq!(
+        node.cli(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]).trim(),
+        "OK"
+    );
+    wait_until("the node is ok", Duration::from_secs(10), &[&node], || {
+        node.state_ok()
+    });
+    node
+}
+
+/// A redis-server and a clusterbus-node, each a one-node cluster owning
+/// every slot, to send the same requests to; with the dirs they live in.
+pub struct SideBySide {
+    pub redis: Proc,
+    pub ours: Proc,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+pub fn side_by_side() -> SideBySide {
+    require_redis_tools();
+    let dirs = (
+        tempfile::tempdir().expect("temp dir"),
+        tempfile::tempdir().expect("temp dir"),
+    );
+    SideBySide {
+        redis: owning_every_slot(Kind::Redis, dirs.0.path()),
+        ours: owning_every_slot(Kind::Clusterbus, dirs.1.path()),
+        _dirs: dirs,
+    }
+}

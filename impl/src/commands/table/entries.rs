@@ -88,6 +88,10 @@ const RW_UPDATE: &[&str] = &["RW", "update"];
 const RW_ACCESS_UPDATE: &[&str] = &["RW", "access", "update"];
 const RO_ACCESS: &[&str] = &["RO", "access"];
 const O1: &str = "O(1)";
+const OW_UPDATE: &[&str] = &["OW", "update"];
+const RESTORE_ACL: &[&str] = &["@keyspace", "@write", "@slow", "@dangerous"];
+const DUMP_COMPLEXITY: &str = "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).";
+const RESTORE_COMPLEXITY: &str = "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).";
 
 /// CONFIG's subcommands this node has.
 pub static CONFIG_SUBCOMMANDS: [CommandSpec; 3] = [
@@ -167,7 +171,7 @@ pub static COMMAND_SUBCOMMANDS: [CommandSpec; 4] = [
 ];
 
 /// Every command of the client port, in `COMMAND` order.
-pub static COMMANDS: [CommandSpec; 38] = [
+pub static COMMANDS: [CommandSpec; 41] = [
     CommandSpec {
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         ..plain(
@@ -603,6 +607,51 @@ pub static COMMANDS: [CommandSpec; 38] = [
         &[],
         RW_UPDATE,
         ["Remove the expiration from a key", "2.2.0", "generic", O1],
+    ),
+    keyed(
+        "dump",
+        2,
+        &["readonly"],
+        ONE,
+        &["@keyspace", "@read", "@slow"],
+        &["nondeterministic_output"],
+        RO_ACCESS,
+        [
+            "Return a serialized version of the value stored at the specified key.",
+            "2.6.0",
+            "generic",
+            DUMP_COMPLEXITY,
+        ],
+    ),
+    keyed(
+        "restore",
+        -4,
+        WRITE_OOM,
+        ONE,
+        RESTORE_ACL,
+        &[],
+        OW_UPDATE,
+        [
+            "Create a key using the provided serialized value, previously obtained using DUMP.",
+            "2.6.0",
+            "generic",
+            RESTORE_COMPLEXITY,
+        ],
+    ),
+    keyed(
+        "restore-asking",
+        -4,
+        &["write", "denyoom", "asking"],
+        ONE,
+        RESTORE_ACL,
+        &[],
+        OW_UPDATE,
+        [
+            "An internal command for migrating keys in a cluster",
+            "3.0.0",
+            "server",
+            RESTORE_COMPLEXITY,
+        ],
     ),
     CLIENT,
     SHUTDOWN,
