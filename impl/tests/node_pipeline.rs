@@ -31,7 +31,18 @@ fn a_pipeline_is_answered_as_redis_answers_it() {
         long.extend_from_slice(format!("SET k{i} v{i}\r\nGET k{i}\r\n").as_bytes());
     }
     long.extend_from_slice(b"QUIT\r\n");
-    let pipelines: [&[u8]; 4] = [
+    let pipelines: [&[u8]; 10] = [
+        // Transactions: queued and run together, errors inside EXEC's reply.
+        b"MULTI\r\nSET t 1\r\nINCR t\r\nGET t\r\nSET s abc\r\nINCR s\r\nEXEC\r\nGET t\r\nQUIT\r\n",
+        // Outside MULTI, nested MULTI, a failed check aborts EXEC.
+        b"EXEC\r\nDISCARD\r\nMULTI\r\nMULTI\r\nNOSUCH\r\nSET u 1\r\nEXEC\r\nGET u\r\nQUIT\r\n",
+        b"MULTI\r\nGET\r\nEXEC\r\nMULTI\r\nSAVE\r\nEXEC\r\nQUIT\r\n",
+        // Keys of two slots in one transaction, DISCARD, CLUSTER inside.
+        b"MULTI\r\nSET {a}1 x\r\nSET {b}2 y\r\nEXEC\r\nEXISTS {a}1\r\nMULTI\r\nSET w 1\r\nDISCARD\r\nGET w\r\n\
+          MULTI\r\nCLUSTER KEYSLOT w\r\nCLUSTER COUNTKEYSINSLOT 0\r\nEXEC\r\nMULTI x\r\nQUIT\r\n",
+        // QUIT inside MULTI closes as outside.
+        b"MULTI\r\nSET q 1\r\nQUIT\r\nEXEC\r\n",
+        b"GET q\r\nQUIT\r\n",
         // The session changes mid-pipeline, and QUIT ends it.
         b"SET a 1\r\nGET a\r\nCLIENT SETNAME x\r\nCLIENT GETNAME\r\nREADONLY\r\n\
           INCR a\r\nDEL a\r\nGET a\r\nQUIT\r\nGET a\r\nPING\r\n",

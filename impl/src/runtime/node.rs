@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use tokio::sync::mpsc;
 
 use crate::codec::{c_str, c_str_field, encode, Message, NodeName};
+use crate::commands::multi::{Multi, Step};
 use crate::commands::{self, core_reply, Context, Outcome, ServerFacts};
 use crate::core::{name_str, Core, Effect, Event, GossipChoice, LinkId, Reply};
 use crate::db::Db;
@@ -81,6 +82,8 @@ pub struct NodeTask {
     pub data: DataFile,
     /// BGSAVE SCHEDULE while a save ran: start another when it ends.
     save_scheduled: bool,
+    /// Open transactions (MULTI), by client id.
+    transactions: HashMap<u64, Multi>,
     /// Links whose peer stopped reading (outbox full): freed after the
     /// effects being carried out.
     overflowed: Vec<u64>,
@@ -108,6 +111,7 @@ impl NodeTask {
             stopping: false,
             data,
             save_scheduled: false,
+            transactions: HashMap::new(),
             overflowed: Vec::new(),
             started_ms: now_ms(),
             core,
@@ -265,6 +269,7 @@ impl NodeTask {
                 self.facts.connected_clients = self.clients.len();
             }
             Input::ClientClosed { id } => {
+                self.transactions.remove(&id);
                 self.clients.close(id);
                 self.facts.connected_clients = self.clients.len();
             }
@@ -503,9 +508,46 @@ impl NodeTask {
         });
     }
 
-    /// Runs one request; its reply and whether to close after it, or None
-    /// when there is no reply (SHUTDOWN).
+    /// Runs one request, inside its client's transaction if it has one
+    /// open; its reply and whether to close after it, or None when there is
+    /// no reply (SHUTDOWN).
     fn execute(
+        &mut self,
+        args: Vec<Vec<u8>>,
+        session: &mut commands::Session,
+    ) -> Option<(Frame, bool)> {
+        let req = commands::Request { args };
+        let mut tx = self.transactions.remove(&session.id);
+        let step = {
+            let ctx = Context {
+                core: &self.core,
+                db: &mut self.db,
+                now_ms: now_ms(),
+                entropy: 0,
+                session,
+                facts: &self.facts,
+            };
+            commands::multi::step(&ctx, &mut tx, &req)
+        };
+        if let Some(tx) = tx {
+            self.transactions.insert(session.id, tx);
+        }
+        match step {
+            Step::Run => self.run_request(req.args, session),
+            Step::Reply(frame) => Some((frame, false)),
+            Step::Exec(queued) => {
+                let mut replies = Vec::with_capacity(queued.len());
+                for r in queued {
+                    // SHUTDOWN is not queued (`no_multi`): every one replies.
+                    replies.extend(self.run_request(r.args, session).map(|(f, _)| f));
+                }
+                Some((Frame::Array(replies), false))
+            }
+        }
+    }
+
+    /// Runs one request now.
+    fn run_request(
         &mut self,
         args: Vec<Vec<u8>>,
         session: &mut commands::Session,

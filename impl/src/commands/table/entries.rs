@@ -1,7 +1,9 @@
 //! The entries of the command table, with the values redis-server 7.0.15
 //! reports for the same commands in `COMMAND INFO` and `COMMAND DOCS`.
 
-use super::operator::{BGSAVE, CLIENT, CONFIG_RESETSTAT, CONFIG_SET, LASTSAVE, SAVE, SHUTDOWN};
+use super::operator::{
+    BGSAVE, CLIENT, CONFIG_RESETSTAT, CONFIG_SET, DISCARD, EXEC, LASTSAVE, MULTI, SAVE, SHUTDOWN,
+};
 use super::{CommandSpec, Family};
 
 /// Shorthand for a command without keys.
@@ -171,7 +173,7 @@ pub static COMMAND_SUBCOMMANDS: [CommandSpec; 4] = [
 ];
 
 /// Every command of the client port, in `COMMAND` order.
-pub static COMMANDS: [CommandSpec; 41] = [
+pub static COMMANDS: [CommandSpec; 44] = [
     CommandSpec {
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         ..plain(
@@ -658,6 +660,9 @@ pub static COMMANDS: [CommandSpec; 41] = [
     SAVE,
     BGSAVE,
     LASTSAVE,
+    MULTI,
+    EXEC,
+    DISCARD,
     CommandSpec {
         family: Family::Cluster,
         ..plain(

@@ -141,6 +141,50 @@ pub const CONFIG_RESETSTAT: CommandSpec = plain(
     ["Reset the stats returned by INFO", "2.0.0", "server", O1],
 );
 
+const TRANSACTION: &str = "transactions";
+
+/// MULTI.
+pub const MULTI: CommandSpec = plain(
+    "multi",
+    1,
+    &["noscript", "loading", "stale", "fast", "allow_busy"],
+    &["@fast", "@transaction"],
+    [
+        "Mark the start of a transaction block",
+        "1.2.0",
+        TRANSACTION,
+        O1,
+    ],
+);
+
+/// EXEC.
+pub const EXEC: CommandSpec = plain(
+    "exec",
+    1,
+    &["noscript", "loading", "stale", "skip_slowlog"],
+    &["@slow", "@transaction"],
+    [
+        "Execute all commands issued after MULTI",
+        "1.2.0",
+        TRANSACTION,
+        "Depends on commands in the transaction",
+    ],
+);
+
+/// DISCARD.
+pub const DISCARD: CommandSpec = plain(
+    "discard",
+    1,
+    &["noscript", "loading", "stale", "fast", "allow_busy"],
+    &["@fast", "@transaction"],
+    [
+        "Discard all commands issued after MULTI",
+        "2.0.0",
+        TRANSACTION,
+        "O(N), when N is the number of queued commands",
+    ],
+);
+
 /// SAVE.
 pub const SAVE: CommandSpec = plain(
     "save",
