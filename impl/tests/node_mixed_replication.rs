@@ -1,8 +1,8 @@
 //! Replication across kinds: a clusterbus-node replica of an unmodified
 //! redis-server 7.0 master, and a redis-server replica of a clusterbus-node
 //! master, in one cluster. Each replica takes its master's data set from the
-//! full resync (an RDB file either way) and then its write stream, and
-//! serves it after READONLY.
+//! full resync (an RDB file either way) and then its write stream, serves
+//! it after READONLY, and, when its master is killed, is promoted with it.
 
 mod procs;
 
@@ -140,4 +140,29 @@ fn replicas_of_the_other_kind_take_the_data_and_the_stream() {
         format!("v250-{}", "z".repeat(250 % 64))
     );
     assert_eq!(readonly_get(cb_replica, &format!("{{{rt}}}:0")), "$-1");
+    drop(all);
+
+    // Each kind of master killed in turn: its replica of the other kind
+    // takes over with the data.
+    let mut nodes = nodes;
+    for (master, replica, tag, keys) in [(0, 3, &rt, "299"), (1, 4, &ct, "300")] {
+        let replica_id = nodes[replica].id();
+        nodes[master].kill9();
+        let live: Vec<&Proc> = nodes.iter().filter(|n| n.started()).collect();
+        wait_until(
+            "the replica of the other kind is promoted",
+            LIMIT,
+            &live,
+            || {
+                live.iter().all(|n| {
+                    n.view_of(&replica_id).is_some_and(|l| l.contains("master")) && n.state_ok()
+                })
+            },
+        );
+        let promoted = &nodes[replica];
+        assert_eq!(promoted.cli(&["DBSIZE"]).trim(), keys, "{}", promoted.log());
+        let key = format!("{{{tag}}}:250");
+        let want = format!("v250-{}", "z".repeat(250 % 64));
+        assert_eq!(promoted.cli(&["GET", &key]).trim(), want);
+    }
 }
