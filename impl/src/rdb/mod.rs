@@ -19,7 +19,7 @@ mod lzf;
 pub mod read;
 pub mod write;
 
-pub use read::{read, restore_payload, Loaded};
+pub use read::{read, read_with, restore_payload, Loaded, Others};
 pub use write::{dump_payload, write};
 
 /// The RDB version Redis 7.0 writes.

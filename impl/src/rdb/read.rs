@@ -10,6 +10,18 @@ pub struct Loaded {
     /// The auxiliary fields, in file order.
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
     pub version: u16,
+    /// With [`Others::Skip`]: keys of other types left out, by type name.
+    pub skipped: std::collections::BTreeMap<&'static str, u64>,
+}
+
+/// What to do with a value of a type this node does not store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Others {
+    /// Refuse the file (a node's own dump.rdb: saving it again would lose them).
+    Refuse,
+    /// Leave the key out and count it (a full resync from a redis-server
+    /// master, which keeps them).
+    Skip,
 }
 
 /// Most bytes one string may announce (`proto-max-bulk-len`'s 512 MB).
@@ -120,8 +132,61 @@ fn type_name(t: u8) -> &'static str {
     }
 }
 
-/// Reads a whole RDB file.
+/// Reads a whole RDB file; a key of another type is an error.
 pub fn read(bytes: &[u8]) -> Result<Loaded, RdbError> {
+    read_with(bytes, Others::Refuse)
+}
+
+/// Steps over a value of type `t` (`rdbLoadObject`'s layouts); false for
+/// a type whose layout is not read here (streams, modules).
+fn skip_value(r: &mut Reader, t: u8) -> Result<bool, RdbError> {
+    let strings = |r: &mut Reader, per: u64| -> Result<(), RdbError> {
+        let n = r.len()?;
+        for _ in 0..n.saturating_mul(per) {
+            r.string()?;
+        }
+        Ok(())
+    };
+    match t {
+        // list, set: strings; hash: pairs.
+        1 | 2 => strings(r, 1)?,
+        4 => strings(r, 2)?,
+        // zset: member and score (a length-prefixed decimal, or 253-255).
+        3 => {
+            for _ in 0..r.len()? {
+                r.string()?;
+                let l = r.byte()?;
+                if l < 253 {
+                    r.take(l as usize)?;
+                }
+            }
+        }
+        // zset2: member and an 8-byte double.
+        5 => {
+            for _ in 0..r.len()? {
+                r.string()?;
+                r.take(8)?;
+            }
+        }
+        // One serialized blob: zipmap, ziplist, intset, listpack encodings.
+        9..=13 | 16 | 17 | 20 => {
+            r.string()?;
+        }
+        // quicklist: ziplists; quicklist 2: a container kind and a node each.
+        14 => strings(r, 1)?,
+        18 => {
+            for _ in 0..r.len()? {
+                r.len()?;
+                r.string()?;
+            }
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Reads a whole RDB file, doing `others` with keys of other types.
+pub fn read_with(bytes: &[u8], others: Others) -> Result<Loaded, RdbError> {
     let mut r = Reader { bytes, at: 0 };
     let magic = r.take(9)?;
     if &magic[..5] != b"REDIS" {
@@ -197,9 +262,17 @@ pub fn read(bytes: &[u8]) -> Result<Loaded, RdbError> {
                 ));
             }
             other => {
+                let name = type_name(other);
+                if others == Others::Skip {
+                    r.string()?;
+                    if skip_value(&mut r, other)? {
+                        expires = None;
+                        *out.skipped.entry(name).or_default() += 1;
+                        continue;
+                    }
+                }
                 r.at = at;
                 let key = r.at + 1;
-                let name = type_name(other);
                 return Err(RdbError {
                     offset: key,
                     what: format!(

@@ -104,6 +104,29 @@ fn other_types_are_refused_not_dropped() {
 }
 
 #[test]
+fn other_types_can_be_skipped_and_counted() {
+    let mut bytes = b"REDIS0010".to_vec();
+    // list (type 1) of two, hash listpack (16, one blob), a string, a stream.
+    bytes.extend_from_slice(&[1, 1, b'l', 2, 1, b'a', 1, b'b']);
+    bytes.extend_from_slice(&[16, 1, b'h', 3, 9, 9, 9]);
+    bytes.extend_from_slice(&[0, 1, b'k', 1, b'v']);
+    bytes.push(0xff);
+    let crc = crc64::crc64(&bytes);
+    bytes.extend_from_slice(&crc.to_le_bytes());
+    assert!(read(&bytes).is_err(), "refused by default");
+    let l = read_with(&bytes, Others::Skip).expect("skipped");
+    assert_eq!(l.entries.len(), 1);
+    assert_eq!(l.skipped.get("list"), Some(&1));
+    assert_eq!(l.skipped.get("hash"), Some(&1));
+    let mut stream = b"REDIS0010".to_vec();
+    stream.extend_from_slice(&[19, 1, b's', 0]);
+    assert!(
+        read_with(&stream, Others::Skip).is_err(),
+        "a stream is not stepped over"
+    );
+}
+
+#[test]
 fn integer_and_lzf_strings_read_as_redis_writes_them() {
     let mut bytes = b"REDIS0009".to_vec();
     // int8 -5, int16 1000, int32 -70000 as keys; LZF "abcabca" as a value.

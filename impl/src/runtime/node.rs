@@ -354,10 +354,21 @@ impl NodeTask {
         }
         // An RDB file, from a clusterbus master or a redis-server one. A
         // replica keeps keys that have expired: its master expires them.
-        match crate::rdb::read(payload) {
+        match crate::rdb::read_with(payload, crate::rdb::Others::Skip) {
             Ok(loaded) => {
                 self.db.clear();
                 let keys = loaded.entries.len();
+                if !loaded.skipped.is_empty() {
+                    let kinds: Vec<String> = loaded
+                        .skipped
+                        .iter()
+                        .map(|(t, n)| format!("{n} {t}"))
+                        .collect();
+                    tracing::warn!(
+                        "full resync: left out keys of types this node does not store: {}",
+                        kinds.join(", ")
+                    );
+                }
                 for (key, entry) in loaded.entries {
                     self.db.set(key, entry);
                 }
