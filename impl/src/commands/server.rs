@@ -51,6 +51,7 @@ pub fn execute(ctx: &mut Context, spec: &CommandSpec, args: &[Vec<u8>]) -> Outco
         }
         "flushall" | "flushdb" => return flush(ctx, spec.name, args),
         "client" => return client::execute(ctx, args),
+        "function" => function_list(&args[2..]),
         "command" => introspect::command(args),
         "config" => return config(ctx, args),
         "shutdown" => return shutdown(args),
@@ -71,6 +72,33 @@ fn config(ctx: &mut Context, args: &[Vec<u8>]) -> Outcome {
         b"resetstat" => Outcome::ResetStats,
         _ => Outcome::Reply(introspect::config_get(ctx, &args[2..])),
     }
+}
+
+/// FUNCTION LIST [WITHCODE] [LIBRARYNAME pattern]: this node has no
+/// functions, so the list is empty once the arguments pass
+/// `functionListCommand`'s checks.
+fn function_list(args: &[Vec<u8>]) -> Frame {
+    let (mut code, mut name) = (false, false);
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if !code && a.eq_ignore_ascii_case(b"withcode") {
+            code = true;
+        } else if !name && a.eq_ignore_ascii_case(b"libraryname") {
+            if i + 1 >= args.len() {
+                return Frame::error("ERR library name argument was not given");
+            }
+            name = true;
+            i += 1;
+        } else {
+            return Frame::error(format!(
+                "ERR Unknown argument {}",
+                String::from_utf8_lossy(a)
+            ));
+        }
+        i += 1;
+    }
+    Frame::Array(vec![])
 }
 
 /// BGSAVE [SCHEDULE] (`bgsaveCommand`'s argument check).

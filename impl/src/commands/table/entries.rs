@@ -2,7 +2,8 @@
 //! reports for the same commands in `COMMAND INFO` and `COMMAND DOCS`.
 
 use super::operator::{
-    BGSAVE, CLIENT, CONFIG_RESETSTAT, CONFIG_SET, DISCARD, EXEC, LASTSAVE, MULTI, SAVE, SHUTDOWN,
+    BGSAVE, CLIENT, CONFIG_RESETSTAT, CONFIG_SET, DISCARD, EXEC, FUNCTION, LASTSAVE, MULTI, SAVE,
+    SHUTDOWN,
 };
 use super::{CommandSpec, Family};
 
@@ -173,7 +174,7 @@ pub static COMMAND_SUBCOMMANDS: [CommandSpec; 4] = [
 ];
 
 /// Every command of the client port, in `COMMAND` order.
-pub static COMMANDS: [CommandSpec; 44] = [
+pub static COMMANDS: [CommandSpec; 45] = [
     CommandSpec {
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         ..plain(
@@ -663,6 +664,7 @@ pub static COMMANDS: [CommandSpec; 44] = [
     MULTI,
     EXEC,
     DISCARD,
+    FUNCTION,
     CommandSpec {
         family: Family::Cluster,
         ..plain(

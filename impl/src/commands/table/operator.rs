@@ -143,6 +143,40 @@ pub const CONFIG_RESETSTAT: CommandSpec = plain(
 
 const TRANSACTION: &str = "transactions";
 
+/// FUNCTION's subcommands this node has: LIST (it has no functions).
+pub static FUNCTION_SUBCOMMANDS: [CommandSpec; 1] = [CommandSpec {
+    tips: &["nondeterministic_output_order"],
+    ..plain(
+        "list",
+        -2,
+        &["noscript"],
+        &["@slow", "@scripting"],
+        [
+            "List information about all the functions",
+            "7.0.0",
+            "scripting",
+            "O(N) where N is the number of functions",
+        ],
+    )
+}];
+
+/// FUNCTION.
+pub const FUNCTION: CommandSpec = CommandSpec {
+    subcommands: &FUNCTION_SUBCOMMANDS,
+    ..plain(
+        "function",
+        -2,
+        &[],
+        &["@slow"],
+        [
+            "A container for function commands",
+            "7.0.0",
+            "scripting",
+            "Depends on subcommand.",
+        ],
+    )
+};
+
 /// MULTI.
 pub const MULTI: CommandSpec = plain(
     "multi",
