@@ -460,8 +460,24 @@ impl NodeTask {
         }
     }
 
+    /// Whether a request must wait while writes are paused: a write, or an
+    /// EXEC whose transaction holds one (`blockPostponeClient`'s test).
+    fn held_by_pause(&self, args: &[Vec<u8>], client: u64) -> bool {
+        if !self.writes_paused() {
+            return false;
+        }
+        let exec = args.len() == 1 && args[0].eq_ignore_ascii_case(b"exec");
+        match exec {
+            true => self
+                .transactions
+                .get(&client)
+                .is_some_and(|tx| tx.queued.iter().any(|r| is_write(&r.args))),
+            false => is_write(args),
+        }
+    }
+
     fn client(&mut self, req: ClientRequest) {
-        if self.writes_paused() && is_write(&req.args) {
+        if self.held_by_pause(&req.args, req.session.id) {
             if self.paused_writes.len() >= PAUSED_WRITES_MAX {
                 let _ = req.reply.send(ClientReply {
                     frame: Frame::error("ERR too many writes held during a manual failover"),
@@ -494,7 +510,7 @@ impl NodeTask {
         let mut requests = batch.requests.into_iter();
         let mut rest = Vec::new();
         while let Some(args) = requests.next() {
-            if self.writes_paused() && is_write(&args) {
+            if self.held_by_pause(&args, session.id) {
                 rest.push(args);
                 rest.extend(requests);
                 break;
