@@ -31,7 +31,9 @@ fn a_pipeline_is_answered_as_redis_answers_it() {
         long.extend_from_slice(format!("SET k{i} v{i}\r\nGET k{i}\r\n").as_bytes());
     }
     long.extend_from_slice(b"QUIT\r\n");
-    let pipelines: [&[u8]; 10] = [
+    let pipelines: [&[u8]; 11] = [
+        // QUIT before a malformed request: no protocol error after it.
+        b"PING\r\nQUIT\r\n*1\r\n$x\r\n",
         // Transactions: queued and run together, errors inside EXEC's reply.
         b"MULTI\r\nSET t 1\r\nINCR t\r\nGET t\r\nSET s abc\r\nINCR s\r\nEXEC\r\nGET t\r\nQUIT\r\n",
         // Outside MULTI, nested MULTI, a failed check aborts EXEC.

@@ -188,17 +188,16 @@ async fn serve(
                 }
                 Err(RequestError::Incomplete) => break,
                 Err(RequestError::Invalid(why)) => {
-                    // The good requests before the bad one are answered first.
-                    match run_batch(&inputs, &mut pending, &mut session, &mut out).await {
-                        None => return,
-                        Some(true) => {
-                            close = true;
-                            break;
-                        }
-                        Some(false) => {}
+                    // The good requests before the bad one are answered
+                    // first; the bad one too, unless one of them was QUIT.
+                    let Some(quit) = run_batch(&inputs, &mut pending, &mut session, &mut out).await
+                    else {
+                        return;
+                    };
+                    if !quit {
+                        tracing::info!("client {peer}: {why}; closing the connection");
+                        Frame::Error(format!("ERR {why}")).encode(&mut out);
                     }
-                    tracing::info!("client {peer}: {why}; closing the connection");
-                    Frame::Error(format!("ERR {why}")).encode(&mut out);
                     close = true;
                     break;
                 }
