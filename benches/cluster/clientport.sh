@@ -13,28 +13,13 @@ cd "$(dirname "$0")/../.."
 N=${1:-100000}
 C=${2:-50}
 BASE=${BASE:-22000}
-cargo build --release -q -p clusterbus-node
-NODE_BIN=${NODE_BIN:-$PWD/target/release/clusterbus-node}
-WORK=$(mktemp -d)
-cleanup() {
-    if [ -f "$WORK/pids" ]; then xargs kill -9 <"$WORK/pids" 2>/dev/null || true; fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-cli() { timeout 5 redis-cli -p "$1" "${@:2}" 2>/dev/null || true; }
+# shellcheck source=benches/cluster/lib.sh
+. benches/cluster/lib.sh
 
 start() { # kind port
-    local kind=$1 port=$2 dir=$WORK/$2
-    mkdir -p "$dir"
-    local common=(--port "$port" --cluster-port $((port + 1000)) --bind 127.0.0.1 --dir "$dir" --save "")
-    if [ "$kind" = redis ]; then
-        redis-server "${common[@]}" --cluster-enabled yes --appendonly no --daemonize no >"$dir/node.log" 2>&1 &
-    else
-        "$NODE_BIN" "${common[@]}" >"$dir/node.log" 2>&1 &
-    fi
-    echo $! >>"$WORK/pids"
-    for _ in $(seq 100); do [ "$(cli "$port" PING)" = PONG ] && break; sleep 0.05; done
+    start_node "$1" "$2" "$WORK/$2"
+    local port=$2
+    wait_pong "$port"
     cli "$port" CLUSTER ADDSLOTSRANGE 0 16383 >/dev/null
     for _ in $(seq 200); do cli "$port" CLUSTER INFO | grep -q '^cluster_state:ok' && return 0; sleep 0.05; done
     echo "node on $port never became ok" >&2
@@ -50,8 +35,6 @@ rate() { # port test pipeline
         | tr '\r' '\n' | awk -v t="$2" 'toupper($1) == toupper(t) ":" { print $2 }' | tail -1
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
 # Each test ROUNDS times, the two servers in turn, and the median of each:
 # on a small machine redis-benchmark shares the cores with the server.
 ROUNDS=${ROUNDS:-3}
@@ -65,8 +48,7 @@ for p in 1 16; do
         done
         r=$(printf '%s\n' "${rs[@]}" | median)
         c=$(printf '%s\n' "${cs[@]}" | median)
-        printf '%-10s %4s %16s %16s %7s\n' "$t" "$p" "$r" "$c" \
-            "$(awk -v a="$c" -v b="$r" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+        printf '%-10s %4s %16s %16s %7s\n' "$t" "$p" "$r" "$c" "$(ratio "$c" "$r")"
     done
 done
 

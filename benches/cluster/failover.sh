@@ -14,15 +14,8 @@ TRIALS=${1:-5}
 NT=${2:-1000}
 # Client ports from BASE, bus ports 1000 above: both below the ephemeral range.
 BASE=${BASE:-21000}
-cargo build --release -q -p clusterbus-node
-NODE_BIN=$PWD/target/release/clusterbus-node
-WORK=$(mktemp -d)
-# Trials run in subshells: every pid goes to a file, so cleanup finds them all.
-cleanup() {
-    if [ -f "$WORK/pids" ]; then xargs kill -9 <"$WORK/pids" 2>/dev/null || true; fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=benches/cluster/lib.sh
+. benches/cluster/lib.sh
 
 now() { date +%s.%N; }
 # Arithmetic on epoch seconds with decimals. printf, not print: mawk (Debian's
@@ -31,21 +24,12 @@ now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"%.6f\\n\", ($1) }"; }
 # Exit status 0 when $1 is later than $2.
 past() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > b + 0) }'; }
-cli() { timeout 5 redis-cli -p "$1" "${@:2}" 2>/dev/null || true; }
 state_ok() { cli "$1" CLUSTER INFO | grep -q '^cluster_state:ok'; }
 
-start_node() { # kind port dir
-    local kind=$1 port=$2 dir=$3
-    mkdir -p "$dir"
-    local common=(--port "$port" --cluster-port $((port + 1000)) --bind 127.0.0.1 --cluster-node-timeout "$NT" --dir "$dir" --cluster-config-file nodes.conf)
-    if [ "$kind" = redis ]; then
-        redis-server "${common[@]}" --cluster-enabled yes --save "" --appendonly no \
-            --repl-diskless-sync-delay 0 --daemonize no >"$dir/node.log" 2>&1 &
-    else
-        "$NODE_BIN" "${common[@]}" >"$dir/node.log" 2>&1 &
-    fi
-    echo $! >>"$WORK/pids"
-    echo $!
+# A node with the trial's node timeout; prints its pid.
+start_trial_node() { # kind port dir
+    start_node "$1" "$2" "$3" --cluster-node-timeout "$NT" --cluster-config-file nodes.conf
+    tail -n 1 "$WORK/pids"
 }
 
 wait_for() { # limit-seconds command...
@@ -69,7 +53,7 @@ trial() { # kind trial-number -> prints seconds
     for i in 0 1 2 3 4 5; do
         local port=$((BASE + k * 20 + i))
         ports+=("$port")
-        pids+=("$(start_node "$kind" "$port" "$WORK/$kind-$k/n$i")")
+        pids+=("$(start_trial_node "$kind" "$port" "$WORK/$kind-$k/n$i")")
     done
     for p in "${ports[@]}"; do wait_for 10 sh -c "redis-cli -p $p PING 2>/dev/null | grep -q PONG"; done
     local addrs=(); for p in "${ports[@]}"; do addrs+=("127.0.0.1:$p"); done

@@ -58,6 +58,12 @@ impl Db {
         self.get(key, now_ms).is_some()
     }
 
+    /// Whether `key` exists at `now_ms`, without removing it if it has
+    /// expired (the `LOOKUP_NOEXPIRE` lookup routing makes).
+    pub fn is_live(&self, key: &[u8], now_ms: u64) -> bool {
+        self.entries.get(key).is_some_and(|e| e.live_at(now_ms))
+    }
+
     /// Stores `key`, replacing any old value and expiry.
     pub fn set(&mut self, key: Vec<u8>, entry: Entry) {
         if entry.expires_at_ms.is_some() {

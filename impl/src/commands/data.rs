@@ -47,6 +47,7 @@ pub fn execute(ctx: &mut Context, name: &str, args: &[Vec<u8>]) -> Outcome {
         "persist" => return persist(ctx, &args[1]),
         "dump" => super::dump::dump(ctx, &args[1]),
         "restore" | "restore-asking" => return super::dump::restore(ctx, args),
+        "migrate" => return super::migrate::plan(ctx, args),
         other => Frame::error(format!("ERR no handler for '{other}'")),
     };
     Outcome::Reply(reply)

@@ -3,8 +3,8 @@
 //! and redis-server. Mirrors `dumpCommand` and `restoreCommand` of Redis
 //! 7.0 (`cluster.c`), texts and the order of the checks included.
 //!
-//! RESTORE-ASKING is RESTORE with the ASKING flag, for a slot being
-//! imported; this node does not migrate slots yet, so the two are the same.
+//! RESTORE-ASKING is RESTORE with the ASKING flag: MIGRATE sends it, and
+//! it is served for a slot being imported (see `routing`).
 
 use super::server::syntax_error;
 use super::{Context, Outcome};
@@ -20,8 +20,8 @@ pub fn dump(ctx: &mut Context, key: &[u8]) -> Frame {
     }
 }
 
-/// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds]
-/// [FREQ frequency]. The key's access time and frequency are not kept by
+/// `RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds]
+/// [FREQ frequency]`. The key's access time and frequency are not kept by
 /// this node, so IDLETIME and FREQ are checked and have no effect.
 pub fn restore(ctx: &mut Context, args: &[Vec<u8>]) -> Outcome {
     let reply = |f: Frame| Outcome::Reply(f);

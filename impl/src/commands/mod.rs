@@ -15,6 +15,7 @@ pub mod hello;
 pub mod info;
 pub mod info_process;
 pub mod introspect;
+pub mod migrate;
 pub mod multi;
 pub mod routing;
 pub mod server;
@@ -181,7 +182,10 @@ pub enum Outcome {
     },
     /// SAVE: write dump.rdb now, reply OK or an error.
     Save,
-    /// BGSAVE [SCHEDULE]: write dump.rdb in the background.
+    /// MIGRATE: run this exchange with the target, then reply with
+    /// [`migrate::finish`].
+    Migrate(migrate::MigrateJob),
+    /// `BGSAVE [SCHEDULE]`: write dump.rdb in the background.
     BgSave {
         /// SCHEDULE: if one is running, save again after it.
         schedule: bool,
@@ -294,15 +298,15 @@ pub(crate) fn admit(ctx: &Context, spec: &CommandSpec, args: &[Vec<u8>]) -> Resu
     if auth_required && !spec.has_flag("no_auth") {
         return Err(Frame::error("NOAUTH Authentication required."));
     }
-    let keys = spec
-        .key_positions(args.len())
-        .into_iter()
-        .filter_map(|p| args.get(p).map(|k| k.as_slice()));
+    let keys = spec.key_args(args);
     let query = routing::Query {
         write: spec.is_write(),
         readonly: ctx.session.readonly,
+        asking: ctx.session.asking || spec.has_flag("asking"),
+        migrate: spec.name == "migrate",
     };
-    if let Err(redirect) = routing::route(ctx.core, keys, query) {
+    let has_key = |key: &[u8]| ctx.db.is_live(key, ctx.now_ms);
+    if let Err(redirect) = routing::route(ctx.core, keys, query, has_key) {
         return Err(redirect.reply());
     }
     if spec.is_write() && !ctx.core.is_master() {

@@ -99,18 +99,17 @@ fn exec(ctx: &Context, multi: &mut Option<Multi>) -> Step {
     for r in &tx.queued {
         if let Ok((_, spec)) = resolve(&r.args) {
             write |= spec.is_write();
-            keys.extend(
-                spec.key_positions(r.args.len())
-                    .into_iter()
-                    .filter_map(|p| r.args.get(p).map(|k| k.as_slice())),
-            );
+            keys.extend(spec.key_args(&r.args));
         }
     }
     let query = Query {
         write,
         readonly: ctx.session.readonly,
+        asking: ctx.session.asking,
+        migrate: false,
     };
-    if let Err(redirect) = routing::route(ctx.core, keys, query) {
+    let has_key = |key: &[u8]| ctx.db.is_live(key, ctx.now_ms);
+    if let Err(redirect) = routing::route(ctx.core, keys, query, has_key) {
         return Step::Reply(redirect.reply());
     }
     Step::Exec(tx.queued)

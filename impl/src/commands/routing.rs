@@ -1,15 +1,16 @@
 //! Cluster routing of a keyed command: serve it here, or tell the client
 //! where to go. Mirrors `getNodeByQuery` and `clusterRedirectClient` of
-//! Redis 7.0's `src/cluster.c`, for a node without slot migration.
+//! Redis 7.0's `src/cluster.c`.
 //!
 //! The checks, in Redis's order:
 //! 1. the first key's slot must have an owner (`CLUSTERDOWN Hash slot not
 //!    served`), and every other key must hash to that slot (`CROSSSLOT`);
 //! 2. with keys, `cluster_state` must be ok (`CLUSTERDOWN The cluster is
 //!    down`; `cluster-allow-reads-when-down` is not supported, it is `no`);
-//! 3. (slot migration would go here: `ASK` for a missing key of a migrating
-//!    slot, `TRYAGAIN` for a multi-key request during resharding, and an
-//!    importing slot served after `ASKING`: see [`Redirect`]);
+//! 3. slot migration: MIGRATE is served wherever the slot is open; a
+//!    migrating slot sends a request for keys it lacks on with `ASK` (or
+//!    `TRYAGAIN` when it has some of them); an importing slot serves a
+//!    request after `ASKING` (`TRYAGAIN` if a multi-key one lacks a key);
 //! 4. a READONLY client of a replica reads its master's slots here;
 //! 5. any other slot not mine: `MOVED <slot> <ip>:<port>` to its owner.
 
@@ -26,9 +27,20 @@ pub enum Redirect {
     Unbound,
     /// `cluster_state` is not ok (`CLUSTER_REDIR_DOWN_STATE`).
     Down,
+    /// Some keys of a request on a slot being moved are here and some are
+    /// not (`CLUSTER_REDIR_UNSTABLE`).
+    TryAgain,
+    /// The slot is migrating and the keys are gone: ask the node it is
+    /// moving to, once (`CLUSTER_REDIR_ASK`).
+    Ask {
+        /// The slot of the keys.
+        slot: u16,
+        /// The target's announced IP.
+        ip: String,
+        /// The target's client port.
+        port: u16,
+    },
     /// The slot is served by the node at `ip:port` (`CLUSTER_REDIR_MOVED`).
-    /// `ASK` (`CLUSTER_REDIR_ASK`) and `TRYAGAIN` (`CLUSTER_REDIR_UNSTABLE`)
-    /// join this enum when slot migration exists.
     Moved {
         /// The slot of the keys.
         slot: u16,
@@ -46,6 +58,8 @@ impl Redirect {
             Redirect::CrossSlot => "CROSSSLOT Keys in request don't hash to the same slot".into(),
             Redirect::Unbound => "CLUSTERDOWN Hash slot not served".into(),
             Redirect::Down => "CLUSTERDOWN The cluster is down".into(),
+            Redirect::TryAgain => "TRYAGAIN Multiple keys request during rehashing of slot".into(),
+            Redirect::Ask { slot, ip, port } => format!("ASK {slot} {ip}:{port}"),
             Redirect::Moved { slot, ip, port } => format!("MOVED {slot} {ip}:{port}"),
         })
     }
@@ -58,14 +72,22 @@ pub struct Query {
     pub write: bool,
     /// The client sent READONLY (`CLIENT_READONLY`).
     pub readonly: bool,
+    /// The client sent ASKING, or the command is flagged `asking`
+    /// (RESTORE-ASKING): an importing slot is served.
+    pub asking: bool,
+    /// The command is MIGRATE, which works wherever the slot is open.
+    pub migrate: bool,
 }
 
 /// Where a command with `keys` is served: `Ok(Some(slot))` here, `Ok(None)`
-/// here because it has no keys, or the redirection. Mirrors `getNodeByQuery`.
+/// here because it has no keys, or the redirection. `has_key` says whether
+/// a key exists here (asked only for a slot being moved). Mirrors
+/// `getNodeByQuery`.
 pub fn route<'k>(
     core: &Core,
     keys: impl IntoIterator<Item = &'k [u8]>,
     query: Query,
+    mut has_key: impl FnMut(&[u8]) -> bool,
 ) -> Result<Option<u16>, Redirect> {
     let mut keys = keys.into_iter();
     let Some(first) = keys.next() else {
@@ -76,12 +98,55 @@ pub fn route<'k>(
     let Some(owner) = core.slot_owner(slot) else {
         return Err(Redirect::Unbound);
     };
-    // Keys equal to the first are not hashed again, as in Redis.
-    if keys.any(|k| k != first && key_hash_slot(k) != slot) {
-        return Err(Redirect::CrossSlot);
+    let migrating = owner == core.id() && core.migrating_to(slot).is_some();
+    let importing = !migrating && core.importing_from(slot).is_some();
+    let (mut present, mut missing, mut multiple) = (0, 0, false);
+    let mut count = |key: &[u8]| {
+        if migrating || importing {
+            if has_key(key) {
+                present += 1;
+            } else {
+                missing += 1;
+            }
+        }
+    };
+    count(first);
+    for key in keys {
+        // Keys equal to the first are not hashed again, as in Redis.
+        if key != first {
+            if key_hash_slot(key) != slot {
+                return Err(Redirect::CrossSlot);
+            }
+            multiple = true;
+        }
+        count(key);
     }
     if core.cluster_state() != ClusterState::Ok {
         return Err(Redirect::Down);
+    }
+    if (migrating || importing) && query.migrate {
+        return Ok(Some(slot));
+    }
+    if migrating && missing > 0 {
+        if present > 0 {
+            return Err(Redirect::TryAgain);
+        }
+        let target = core.migrating_to(slot).and_then(|t| core.node(&t));
+        return match target {
+            Some(n) => Err(Redirect::Ask {
+                slot,
+                ip: n.ip.clone(),
+                port: n.port,
+            }),
+            // Open slots are closed with their node (`clusterDelNode`).
+            None => Err(Redirect::Unbound),
+        };
+    }
+    if importing && query.asking {
+        if multiple && missing > 0 {
+            return Err(Redirect::TryAgain);
+        }
+        return Ok(Some(slot));
     }
     if owner == core.id() || replica_may_read(core, owner, query) {
         return Ok(Some(slot));
@@ -113,14 +178,16 @@ mod tests {
     const READ: Query = Query {
         write: false,
         readonly: false,
+        asking: false,
+        migrate: false,
     };
     const WRITE: Query = Query {
         write: true,
-        readonly: false,
+        ..READ
     };
     const READONLY_READ: Query = Query {
-        write: false,
         readonly: true,
+        ..READ
     };
 
     fn keys<'a>(list: &'a [&'a str]) -> impl Iterator<Item = &'a [u8]> + 'a {
@@ -132,12 +199,15 @@ mod tests {
         let core = lone_master(0..=16383);
         let slot = key_hash_slot(b"foo");
         assert_eq!(slot, 12182);
-        assert_eq!(route(&core, keys(&["foo"]), WRITE), Ok(Some(slot)));
         assert_eq!(
-            route(&core, keys(&["{foo}a", "{foo}b"]), READ),
+            route(&core, keys(&["foo"]), WRITE, |_| false),
             Ok(Some(slot))
         );
-        assert_eq!(route(&core, keys(&[]), WRITE), Ok(None));
+        assert_eq!(
+            route(&core, keys(&["{foo}a", "{foo}b"]), READ, |_| false),
+            Ok(Some(slot))
+        );
+        assert_eq!(route(&core, keys(&[]), WRITE, |_| false), Ok(None));
     }
 
     #[test]
@@ -145,19 +215,22 @@ mod tests {
         assert_eq!((key_hash_slot(b"a"), key_hash_slot(b"b")), (15495, 3300));
         let all = lone_master(0..=16383);
         assert_eq!(
-            route(&all, keys(&["a", "b"]), READ),
+            route(&all, keys(&["a", "b"]), READ, |_| false),
             Err(Redirect::CrossSlot)
         );
-        assert_eq!(route(&all, keys(&["a", "a"]), READ), Ok(Some(15495)));
+        assert_eq!(
+            route(&all, keys(&["a", "a"]), READ, |_| false),
+            Ok(Some(15495))
+        );
         // Redis 7.0.15 without slots answers `MSET a 1 b 2` "not served".
         let none = lone_master(0..=0);
         assert_eq!(
-            route(&none, keys(&["a", "b"]), WRITE),
+            route(&none, keys(&["a", "b"]), WRITE, |_| false),
             Err(Redirect::Unbound)
         );
         let low = lone_master(0..=8191);
         assert_eq!(
-            route(&low, keys(&["b", "a"]), WRITE),
+            route(&low, keys(&["b", "a"]), WRITE, |_| false),
             Err(Redirect::CrossSlot)
         );
         assert_eq!(
@@ -171,8 +244,14 @@ mod tests {
         let core = lone_master(0..=8191);
         // 16383 slots short of full coverage: cluster_state is fail.
         assert_eq!(core.cluster_state(), ClusterState::Fail);
-        assert_eq!(route(&core, keys(&["foo"]), READ), Err(Redirect::Unbound));
-        assert_eq!(route(&core, keys(&["b"]), READ), Err(Redirect::Down));
+        assert_eq!(
+            route(&core, keys(&["foo"]), READ, |_| false),
+            Err(Redirect::Unbound)
+        );
+        assert_eq!(
+            route(&core, keys(&["b"]), READ, |_| false),
+            Err(Redirect::Down)
+        );
         assert_eq!(
             Redirect::Unbound.reply().to_bytes(),
             b"-CLUSTERDOWN Hash slot not served\r\n".to_vec()
@@ -203,8 +282,11 @@ mod tests {
             Event::Command(ClusterCommand::AddSlots((0..=8191).collect())),
         );
         assert_eq!(core.cluster_state(), ClusterState::Ok);
-        assert_eq!(route(&core, keys(&["b"]), WRITE), Ok(Some(3300)));
-        assert_eq!(route(&core, keys(&["foo"]), WRITE), Err(Redirect::Unbound));
+        assert_eq!(route(&core, keys(&["b"]), WRITE, |_| false), Ok(Some(3300)));
+        assert_eq!(
+            route(&core, keys(&["foo"]), WRITE, |_| false),
+            Err(Redirect::Unbound)
+        );
     }
 
     #[test]
@@ -220,18 +302,30 @@ mod tests {
                 port: at(core),
             })
         };
-        assert_eq!(route(&m0, keys(&["b"]), WRITE), Ok(Some(low)));
-        assert_eq!(route(&m0, keys(&["foo"]), READ), moved(high, &m1));
-        assert_eq!(route(&m1, keys(&["b"]), READ), moved(low, &m0));
+        assert_eq!(route(&m0, keys(&["b"]), WRITE, |_| false), Ok(Some(low)));
+        assert_eq!(
+            route(&m0, keys(&["foo"]), READ, |_| false),
+            moved(high, &m1)
+        );
+        assert_eq!(route(&m1, keys(&["b"]), READ, |_| false), moved(low, &m0));
         // The replica of m0: reads of m0's slots with READONLY, else MOVED.
-        assert_eq!(route(&r0, keys(&["b"]), READONLY_READ), Ok(Some(low)));
-        assert_eq!(route(&r0, keys(&["b"]), READ), moved(low, &m0));
+        assert_eq!(
+            route(&r0, keys(&["b"]), READONLY_READ, |_| false),
+            Ok(Some(low))
+        );
+        assert_eq!(route(&r0, keys(&["b"]), READ, |_| false), moved(low, &m0));
         let readonly_write = Query {
             write: true,
-            readonly: true,
+            ..READONLY_READ
         };
-        assert_eq!(route(&r0, keys(&["b"]), readonly_write), moved(low, &m0));
-        assert_eq!(route(&r0, keys(&["foo"]), READONLY_READ), moved(high, &m1));
+        assert_eq!(
+            route(&r0, keys(&["b"]), readonly_write, |_| false),
+            moved(low, &m0)
+        );
+        assert_eq!(
+            route(&r0, keys(&["foo"]), READONLY_READ, |_| false),
+            moved(high, &m1)
+        );
         let text = Redirect::Moved {
             slot: 3300,
             ip: "127.0.0.1".into(),
@@ -240,6 +334,87 @@ mod tests {
         assert_eq!(
             text.reply().to_bytes(),
             b"-MOVED 3300 127.0.0.1:30000\r\n".to_vec()
+        );
+    }
+
+    fn open(core: &mut Core, slot: u16, action: crate::core::migration::SetSlot) {
+        core.handle(
+            0,
+            Event::Command(ClusterCommand::SetSlot {
+                slot,
+                action,
+                keys_in_slot: 1,
+                entropy: 0,
+            }),
+        );
+    }
+
+    #[test]
+    fn a_migrating_slot_asks_for_missing_keys_and_an_importing_one_serves_asking_clients() {
+        use crate::core::migration::SetSlot;
+        use crate::core::name_str;
+        let (mut m0, mut m1, _) = two_shards();
+        let slot = key_hash_slot(b"foo");
+        open(&mut m1, slot, SetSlot::Migrating(name_str(&m0.id())));
+        open(&mut m0, slot, SetSlot::Importing(name_str(&m1.id())));
+        let port = |core: &Core| core.node(&core.id()).map(|n| n.port).unwrap_or(0);
+        let ask = Err(Redirect::Ask {
+            slot,
+            ip: "127.0.0.1".into(),
+            port: port(&m0),
+        });
+        // The source: its own keys here, the others are asked for there.
+        assert_eq!(route(&m1, keys(&["foo"]), WRITE, |_| true), Ok(Some(slot)));
+        assert_eq!(route(&m1, keys(&["foo"]), READ, |_| false), ask);
+        let only_a = |k: &[u8]| k == b"{foo}a";
+        assert_eq!(
+            route(&m1, keys(&["{foo}a", "{foo}b"]), READ, only_a),
+            Err(Redirect::TryAgain)
+        );
+        let migrate = Query {
+            migrate: true,
+            ..WRITE
+        };
+        assert_eq!(
+            route(&m1, keys(&["foo"]), migrate, |_| false),
+            Ok(Some(slot))
+        );
+        // The target: MOVED back without ASKING, served with it.
+        let moved = Err(Redirect::Moved {
+            slot,
+            ip: "127.0.0.1".into(),
+            port: port(&m1),
+        });
+        assert_eq!(route(&m0, keys(&["foo"]), WRITE, |_| false), moved);
+        let asking = Query {
+            asking: true,
+            ..WRITE
+        };
+        assert_eq!(
+            route(&m0, keys(&["foo"]), asking, |_| false),
+            Ok(Some(slot))
+        );
+        assert_eq!(
+            route(&m0, keys(&["{foo}a", "{foo}b"]), asking, only_a),
+            Err(Redirect::TryAgain)
+        );
+        assert_eq!(
+            route(&m0, keys(&["{foo}a", "{foo}a"]), asking, |_| false),
+            Ok(Some(slot)),
+            "one key named twice is not a multi-key request"
+        );
+        assert_eq!(
+            Redirect::TryAgain.reply().to_bytes(),
+            b"-TRYAGAIN Multiple keys request during rehashing of slot\r\n".to_vec()
+        );
+        let text = Redirect::Ask {
+            slot: 12182,
+            ip: "127.0.0.1".into(),
+            port: 30000,
+        };
+        assert_eq!(
+            text.reply().to_bytes(),
+            b"-ASK 12182 127.0.0.1:30000\r\n".to_vec()
         );
     }
 }

@@ -76,6 +76,24 @@ impl CommandSpec {
         }
     }
 
+    /// The key arguments of a request (`getKeysFromCommand`): the range key
+    /// spec's, or for MIGRATE, whose keys move (`movablekeys`), the keys
+    /// after KEYS when the key argument is empty (`migrateGetKeys`).
+    pub fn key_args<'a>(&self, args: &'a [Vec<u8>]) -> Vec<&'a [u8]> {
+        if self.name == "migrate" && args.get(3).is_some_and(|k| k.is_empty()) {
+            let keys = args
+                .iter()
+                .skip(6)
+                .position(|a| a.eq_ignore_ascii_case(b"keys"))
+                .map_or(&[][..], |k| &args[6 + k + 1..]);
+            return keys.iter().map(|k| k.as_slice()).collect();
+        }
+        self.key_positions(args.len())
+            .into_iter()
+            .filter_map(|p| args.get(p).map(|k| k.as_slice()))
+            .collect()
+    }
+
     /// Positions of the key arguments in a request of `argc` arguments
     /// (`getKeysFromCommand` for a range key spec).
     pub fn key_positions(&self, argc: usize) -> Vec<usize> {

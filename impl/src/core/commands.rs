@@ -39,6 +39,12 @@ impl Core {
                 self.reset(hard, new_id);
                 Reply::Ok
             }
+            ClusterCommand::SetSlot {
+                slot,
+                action,
+                keys_in_slot,
+                entropy,
+            } => self.cmd_set_slot(now_ms, slot, action, keys_in_slot, entropy),
             ClusterCommand::CountFailureReports(id) => match self.table.get(&id) {
                 Some(n) => Reply::Integer(n.fail_reports.len() as i64),
                 None => Reply::Error(format!("ERR Unknown node {}", name_str(&id))),
@@ -125,6 +131,7 @@ impl Core {
             let m = self.me_mut();
             m.flags &= !(flags::MASTER | flags::MIGRATE_TO);
             m.flags |= flags::SLAVE;
+            self.open_slots.close_all();
         }
         self.table.attach_replica(&me, master);
         self.reset_manual_failover();
@@ -187,6 +194,7 @@ impl Core {
         }
         self.election = Default::default();
         self.reset_manual_failover();
+        self.open_slots.close_all();
         if hard {
             self.current_epoch = 0;
             self.last_vote_epoch = 0;

@@ -32,7 +32,9 @@ impl Core {
         let mut changed = false;
         for slot in slots.iter() {
             let owner = self.table.slot_owner[slot as usize];
-            if owner == Some(*sender) {
+            // An importing slot is being moved here by the operator: no
+            // claim takes it meanwhile.
+            if owner == Some(*sender) || self.open_slots.importing.contains_key(&slot) {
                 continue;
             }
             let takes = match owner {

@@ -71,6 +71,15 @@ pub enum ClusterCommand {
     Reset { hard: bool, new_id: NodeName },
     /// `CLUSTER COUNT-FAILURE-REPORTS <id>`.
     CountFailureReports(NodeName),
+    /// `CLUSTER SETSLOT <slot> MIGRATING|IMPORTING|STABLE|NODE`.
+    /// `keys_in_slot` is how many keys I hold in the slot; `entropy` seeds
+    /// the gossip of the PONGs a finished import broadcasts.
+    SetSlot {
+        slot: u16,
+        action: super::migration::SetSlot,
+        keys_in_slot: u64,
+        entropy: u64,
+    },
 }
 
 /// Everything that can happen to a node.

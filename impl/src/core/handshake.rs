@@ -88,6 +88,7 @@ impl Core {
         }
         self.free_link(name);
         self.inbound.retain(|_, n| n != name);
+        self.open_slots.forget_node(name);
         self.table.del_node(name);
     }
 

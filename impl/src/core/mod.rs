@@ -28,8 +28,8 @@
 //!   the runtime reports them ([`Core::set_repl_offset`],
 //!   [`Core::set_replication_last_io`]), and a manual failover may start as
 //!   soon as the paused master's offset arrives;
-//! - not implemented: replica migration (and the MIGRATE_TO flag), slot
-//!   migration states, PUBLISH and MODULE payloads (accepted, ignored);
+//! - not implemented: replica migration (and the MIGRATE_TO flag),
+//!   PUBLISH and MODULE payloads (accepted, ignored);
 //! - `cluster_state` has no rejoin/writable delays, and `cluster size` is
 //!   computed when needed rather than cached by `clusterUpdateState`;
 //! - votes are counted per voter, so a duplicated AUTH_ACK counts once;
@@ -48,6 +48,7 @@ mod gossip;
 mod handshake;
 pub mod info;
 mod manual_failover;
+pub mod migration;
 pub mod node_table;
 mod outgoing;
 mod packet;
@@ -156,6 +157,8 @@ pub struct Core {
     state_ok: bool,
     election: ElectionState,
     mf: ManualFailoverState,
+    /// Slots I am migrating or importing.
+    open_slots: migration::OpenSlots,
     /// My replication offset (this node holds no data: stays 0 unless set).
     repl_offset: u64,
     /// When my replication link last carried data, if the runtime says.
@@ -205,6 +208,7 @@ impl Core {
             state_ok: false,
             election: ElectionState::default(),
             mf: ManualFailoverState::default(),
+            open_slots: Default::default(),
             repl_offset: 0,
             repl_last_io_ms: None,
             inbound: Default::default(),

@@ -18,6 +18,9 @@ pub enum RestartError {
     BadNodeId(String),
     /// A slot range is outside 0..16384 or reversed.
     BadSlotRange { id: String, start: u16, end: u16 },
+    /// An open slot (`[slot->-id]`, `[slot-<-id]`) is out of range or names
+    /// a node the file does not list.
+    BadOpenSlot { slot: u16, id: String },
 }
 
 impl fmt::Display for RestartError {
@@ -27,6 +30,10 @@ impl fmt::Display for RestartError {
             RestartError::BadNodeId(id) => write!(
                 f,
                 "nodes.conf: invalid node id '{id}' (expected 40 characters)"
+            ),
+            RestartError::BadOpenSlot { slot, id } => write!(
+                f,
+                "nodes.conf: open slot {slot} names node '{id}', which is not listed, or is out of range"
             ),
             RestartError::BadSlotRange { id, start, end } => {
                 write!(
@@ -104,9 +111,22 @@ impl Core {
             config_epoch: self.node_epoch(n),
             link_connected: n.has(flags::MYSELF) || n.link.exists(),
             slots: ranges_of(n),
-            migrating: Vec::new(),
-            importing: Vec::new(),
+            migrating: self.open_slots_of(n, |o| &o.migrating),
+            importing: self.open_slots_of(n, |o| &o.importing),
         }
+    }
+
+    /// My open slots as my line lists them; none on other nodes' lines
+    /// (Redis prints them for myself only).
+    fn open_slots_of(
+        &self,
+        n: &NodeEntry,
+        table: impl Fn(&super::migration::OpenSlots) -> &std::collections::BTreeMap<u16, NodeName>,
+    ) -> Vec<(u16, String)> {
+        if n.name != self.myself {
+            return Vec::new();
+        }
+        super::migration::OpenSlots::records(table(&self.open_slots))
     }
 
     /// What nodes.conf must hold now (handshake nodes are not saved).
@@ -149,6 +169,7 @@ impl Core {
         core.current_epoch = persisted.current_epoch;
         core.last_vote_epoch = persisted.last_vote_epoch;
         core.current_epoch = core.max_epoch();
+        core.open_slots = load_open_slots(me_rec, &core.table)?;
         core.update_state();
         Ok(core)
     }
@@ -208,6 +229,32 @@ fn load_table(persisted: &NodesConf, now_ms: u64) -> Result<NodeTable, RestartEr
 
 /// Placeholder name for the table's initial entry, removed at once.
 const NULL_NAME: NodeName = crate::codec::NULL_NODE_NAME;
+
+/// My open slots as my line lists them (`clusterLoadConfig`).
+fn load_open_slots(
+    me: &NodeRecord,
+    table: &NodeTable,
+) -> Result<super::migration::OpenSlots, RestartError> {
+    let mut open = super::migration::OpenSlots::default();
+    let lists = [
+        (&me.migrating, &mut open.migrating),
+        (&me.importing, &mut open.importing),
+    ];
+    for (records, map) in lists {
+        for (slot, id) in records {
+            let bad = || RestartError::BadOpenSlot {
+                slot: *slot,
+                id: id.clone(),
+            };
+            let node = name_from_str(id).ok_or_else(bad)?;
+            if *slot as usize >= CLUSTER_SLOTS || !table.contains(&node) {
+                return Err(bad());
+            }
+            map.insert(*slot, node);
+        }
+    }
+    Ok(open)
+}
 
 fn parse_id(id: &str) -> Result<NodeName, RestartError> {
     name_from_str(id).ok_or_else(|| RestartError::BadNodeId(id.to_string()))

@@ -9,7 +9,7 @@
 //! CRC-64 of everything before it. A DUMP payload is the type byte and the
 //! value, the RDB version (2 bytes) and the CRC-64 (8 bytes), little-endian.
 //!
-//! [`write`] writes version 10 (Redis 7.0) with every string raw; [`read`]
+//! [`write()`] writes version 10 (Redis 7.0) with every string raw; [`read()`]
 //! takes versions 1 to 10, the integer and LZF string encodings redis-server
 //! writes, and refuses, with the offset, anything it would have to drop:
 //! other value types, module data, functions, a database other than 0.

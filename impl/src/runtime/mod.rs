@@ -16,6 +16,7 @@ pub mod clients;
 pub mod data_file;
 pub mod entropy;
 mod link;
+pub mod migrate;
 pub mod node;
 pub mod options;
 pub mod process_stats;

@@ -609,14 +609,20 @@ impl NodeTask {
             Outcome::Reply(frame) => (frame, false),
             Outcome::ReplyAndClose(frame) => (frame, true),
             Outcome::Write { reply, propagate } => {
-                self.data.note_write();
-                if self.core.is_master() {
-                    self.source.propagate(&propagate);
-                    // The offset in my bus headers is the stream's, always.
-                    self.core.set_repl_offset(self.source.offset);
-                }
+                self.wrote(&propagate);
                 (reply, false)
             }
+            Outcome::Migrate(job) => match super::migrate::exchange_in_place(&job) {
+                Err(io) => (commands::migrate::io_error(io), false),
+                Ok(replies) => {
+                    let (reply, deleted) =
+                        commands::migrate::finish(&mut self.db, now_ms(), &job, &replies);
+                    if let Some(del) = deleted {
+                        self.wrote(&del);
+                    }
+                    (reply, false)
+                }
+            },
             Outcome::Cluster(cmd) => {
                 let frame = match self.handle(Event::Command(cmd)) {
                     Some(reply) => core_reply(&reply),
@@ -665,6 +671,17 @@ impl NodeTask {
         self.counters
             .count(name, u64::try_from(usec).unwrap_or(u64::MAX));
         Some((frame, close))
+    }
+
+    /// A write was applied: count it for the save points and, on a master,
+    /// stream it to the replicas.
+    fn wrote(&mut self, propagate: &[Vec<u8>]) {
+        self.data.note_write();
+        if self.core.is_master() {
+            self.source.propagate(propagate);
+            // The offset in my bus headers is the stream's, always.
+            self.core.set_repl_offset(self.source.offset);
+        }
     }
 
     /// What SHUTDOWN saves: dump.rdb unless NOSAVE (or, with neither SAVE

@@ -7,6 +7,7 @@
 //! the one reported; the core then applies a list it will accept.
 
 use crate::commands::{Context, Outcome};
+use crate::core::migration::SetSlot;
 use crate::core::{ClusterCommand, Core, CLUSTER_SLOTS};
 use crate::resp::Frame;
 
@@ -149,33 +150,37 @@ pub(super) fn flushslots(ctx: &mut Context, _args: &[Vec<u8>]) -> Outcome {
     Outcome::Cluster(ClusterCommand::DelSlots(mine.unwrap_or_default()))
 }
 
-/// `CLUSTER SETSLOT <slot> IMPORTING|MIGRATING|NODE <id>|STABLE`. The
-/// arguments are checked as Redis checks them; every valid action is then
-/// refused, because this node has no slot migration (no IMPORTING or
-/// MIGRATING state, no ASK redirections) yet. Mirrors the checks of the
+/// `CLUSTER SETSLOT <slot> IMPORTING|MIGRATING|NODE <id>|STABLE`: the
+/// arguments are checked here, in Redis's order, and the rest of the checks
+/// and the change are the core's (`Core::cmd_set_slot`). Mirrors the
 /// `setslot` branch of `clusterCommand`.
 pub(super) fn setslot(ctx: &mut Context, args: &[Vec<u8>]) -> Outcome {
     if !ctx.core.is_master() {
         return Outcome::Reply(Frame::error("ERR Please use SETSLOT only with masters."));
     }
-    if let Err(e) = args::slot(&args[1]) {
-        return Outcome::Reply(e);
-    }
-    let action = &args[2];
-    let with_node = [&b"migrating"[..], b"importing", b"node"]
-        .iter()
-        .any(|a| action.eq_ignore_ascii_case(a));
-    let valid = (with_node && args.len() == 4)
-        || (action.eq_ignore_ascii_case(b"stable") && args.len() == 3);
-    if !valid {
-        return Outcome::Reply(Frame::error(
-            "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP",
-        ));
-    }
-    let action = args::text(action).to_ascii_uppercase();
-    Outcome::Reply(Frame::error(format!(
-        "ERR CLUSTER SETSLOT {action} is not supported yet: this node does not implement slot migration"
-    )))
+    let slot = match args::slot(&args[1]) {
+        Ok(slot) => slot,
+        Err(e) => return Outcome::Reply(e),
+    };
+    let word = &args[2];
+    let id = || args::text(&args[3]);
+    let action = match (word.to_ascii_lowercase().as_slice(), args.len()) {
+        (b"migrating", 4) => SetSlot::Migrating(id()),
+        (b"importing", 4) => SetSlot::Importing(id()),
+        (b"node", 4) => SetSlot::Node(id()),
+        (b"stable", 3) => SetSlot::Stable,
+        _ => {
+            return Outcome::Reply(Frame::error(
+                "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP",
+            ))
+        }
+    };
+    Outcome::Cluster(ClusterCommand::SetSlot {
+        slot,
+        action,
+        keys_in_slot: ctx.db.count_in_slot(slot) as u64,
+        entropy: ctx.entropy,
+    })
 }
 
 #[cfg(test)]
@@ -266,8 +271,9 @@ mod tests {
     }
 
     #[test]
-    fn setslot_checks_arguments_then_says_it_is_not_supported() {
+    fn setslot_checks_arguments_in_redis_order() {
         let mut t = Fixture::new();
+        t.reply(&["ADDSLOTS", "1"]);
         let invalid =
             err("ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP");
         assert_eq!(
@@ -277,19 +283,32 @@ mod tests {
         assert_eq!(t.reply(&["SETSLOT", "1", "y"]), invalid);
         assert_eq!(t.reply(&["SETSLOT", "1", "stable", "x"]), invalid);
         assert_eq!(t.reply(&["SETSLOT", "1", "node"]), invalid);
-        let id = "a".repeat(40);
-        for (words, action) in [
-            (&["SETSLOT", "1", "importing", &id][..], "IMPORTING"),
-            (&["SETSLOT", "1", "MIGRATING", &id], "MIGRATING"),
-            (&["SETSLOT", "1", "Node", &id], "NODE"),
-            (&["SETSLOT", "1", "stable"], "STABLE"),
-        ] {
-            assert_eq!(
-                t.reply(words),
-                err(&format!(
-                    "ERR CLUSTER SETSLOT {action} is not supported yet: this node does not implement slot migration"
-                ))
-            );
+        let cases = [
+            (
+                &["SETSLOT", "2", "MIGRATING", "x"][..],
+                "ERR I'm not the owner of hash slot 2",
+            ),
+            (
+                &["SETSLOT", "1", "migrating", "x"],
+                "ERR I don't know about node x",
+            ),
+            (
+                &["SETSLOT", "1", "importing", "x"],
+                "ERR I'm already the owner of hash slot 1",
+            ),
+            (
+                &["SETSLOT", "2", "importing", "x"],
+                "ERR I don't know about node x",
+            ),
+            (&["SETSLOT", "2", "Node", "x"], "ERR Unknown node x"),
+        ];
+        for (words, text) in cases {
+            assert_eq!(t.reply(words), err(text), "{words:?}");
         }
+        assert_eq!(t.reply(&["SETSLOT", "1", "stable"]), Frame::ok());
+        let me = "a".repeat(40);
+        t.set_key("b"); // slot 3300
+        assert_eq!(t.reply(&["ADDSLOTS", "3300"]), Frame::ok());
+        assert_eq!(t.reply(&["SETSLOT", "3300", "node", &me]), Frame::ok());
     }
 }

@@ -174,7 +174,7 @@ pub static COMMAND_SUBCOMMANDS: [CommandSpec; 4] = [
 ];
 
 /// Every command of the client port, in `COMMAND` order.
-pub static COMMANDS: [CommandSpec; 45] = [
+pub static COMMANDS: [CommandSpec; 46] = [
     CommandSpec {
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         ..plain(
@@ -654,6 +654,21 @@ pub static COMMANDS: [CommandSpec; 45] = [
             "3.0.0",
             "server",
             RESTORE_COMPLEXITY,
+        ],
+    ),
+    keyed(
+        "migrate",
+        -6,
+        &["write", "movablekeys"],
+        (3, 3, 1),
+        RESTORE_ACL,
+        &["nondeterministic_output"],
+        &["RW", "access", "delete"],
+        [
+            "Atomically transfer a key from a Redis instance to another one.",
+            "2.6.0",
+            "generic",
+            "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.",
         ],
     ),
     CLIENT,
