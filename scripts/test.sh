@@ -25,4 +25,14 @@ if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import venv, ensurepip'
 fi
 python3 --version
 
+# The project's standards, where the toolchain has the tools: formatted,
+# clippy-clean, and documented without warnings.
+if cargo fmt --version >/dev/null 2>&1 && cargo clippy --version >/dev/null 2>&1; then
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -q -- -D warnings
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps -q
+else
+    echo "test.sh: rustfmt or clippy is not installed; format and lint checks skipped"
+fi
+
 cargo test --workspace --release "$@"

@@ -84,6 +84,8 @@ pub struct NodeTask {
     save_scheduled: bool,
     /// Open transactions (MULTI), by client id.
     transactions: HashMap<u64, Multi>,
+    /// Connections kept from earlier MIGRATEs.
+    migrate_conns: super::migrate::MigrateConns,
     /// Links whose peer stopped reading (outbox full): freed after the
     /// effects being carried out.
     overflowed: Vec<u64>,
@@ -112,6 +114,7 @@ impl NodeTask {
             data,
             save_scheduled: false,
             transactions: HashMap::new(),
+            migrate_conns: Default::default(),
             overflowed: Vec::new(),
             started_ms: now_ms(),
             core,
@@ -193,6 +196,7 @@ impl NodeTask {
     fn cron(&mut self) {
         let now = now_ms();
         self.counters.sample(now);
+        self.migrate_conns.expire(now);
         let names: Vec<NodeName> = self.core.nodes().map(|n| n.name).collect();
         let ping_sample = (0..PING_SAMPLE_SIZE)
             .map(|_| names[self.entropy.below(names.len() as u64) as usize])
@@ -612,17 +616,19 @@ impl NodeTask {
                 self.wrote(&propagate);
                 (reply, false)
             }
-            Outcome::Migrate(job) => match super::migrate::exchange_in_place(&job) {
-                Err(io) => (commands::migrate::io_error(io), false),
-                Ok(replies) => {
-                    let (reply, deleted) =
-                        commands::migrate::finish(&mut self.db, now_ms(), &job, &replies);
-                    if let Some(del) = deleted {
-                        self.wrote(&del);
+            Outcome::Migrate(job) => {
+                match super::migrate::run_in_place(&mut self.migrate_conns, &job, now) {
+                    Err(io) => (commands::migrate::io_error(io), false),
+                    Ok(replies) => {
+                        let (reply, deleted) =
+                            commands::migrate::finish(&mut self.db, now_ms(), &job, &replies);
+                        if let Some(del) = deleted {
+                            self.wrote(&del);
+                        }
+                        (reply, false)
                     }
-                    (reply, false)
                 }
-            },
+            }
             Outcome::Cluster(cmd) => {
                 let frame = match self.handle(Event::Command(cmd)) {
                     Some(reply) => core_reply(&reply),
