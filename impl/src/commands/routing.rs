@@ -131,7 +131,13 @@ pub fn route<'k>(
         if present > 0 {
             return Err(Redirect::TryAgain);
         }
-        let target = core.migrating_to(slot).and_then(|t| core.node(&t));
+        // A slot migrating to myself is served here (`processCommand`
+        // redirects only to another node).
+        let to = core.migrating_to(slot);
+        if to == Some(core.id()) {
+            return Ok(Some(slot));
+        }
+        let target = to.and_then(|t| core.node(&t));
         return match target {
             Some(n) => Err(Redirect::Ask {
                 slot,
