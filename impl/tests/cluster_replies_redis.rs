@@ -164,7 +164,9 @@ impl Ours {
                 self.core.set_config(cfg);
                 Frame::ok()
             }
-            Outcome::ResetStats => Frame::ok(),
+            Outcome::ResetStats | Outcome::ClientPause { .. } | Outcome::ClientUnpause => {
+                Frame::ok()
+            }
             other => panic!("unexpected outcome for {words:?}: {other:?}"),
         };
         frame.to_bytes_as(self.session.protocol)
@@ -594,6 +596,16 @@ fn operator_replies_match_redis() {
         &["CLIENT", "LIST", "ID", "x"],
         &["CLIENT", "LIST", "TYPE", "x"],
         &["CLIENT", "LIST", "TYPE", "pubsub"],
+        &["CLIENT", "PAUSE", "x"],
+        &["CLIENT", "PAUSE", "-1"],
+        &["CLIENT", "PAUSE", "10", "foo"],
+        &["CLIENT", "PAUSE", "x", "foo"],
+        &["CLIENT", "PAUSE", "1", "all", "x"],
+        &["CLIENT", "PAUSE", "0"],
+        &["CLIENT", "UNPAUSE", "x"],
+        &["CLIENT", "UNPAUSE"],
+        &["COMMAND", "INFO", "client|pause", "client|unpause"],
+        &["COMMAND", "DOCS", "client|unpause"],
         &["CONFIG", "SET", "cluster-node-timeout", "x"],
         &["CONFIG", "SET", "cluster-node-timeout", "-1"],
         &["CONFIG", "SET", "nosuch", "1"],

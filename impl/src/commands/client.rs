@@ -121,10 +121,44 @@ pub fn execute(ctx: &mut Context, args: &[Vec<u8>]) -> Outcome {
             Ok(f) => return Outcome::Clients(ClientQuery::Kill(f)),
             Err(e) => e,
         },
+        b"pause" if args.len() <= 4 => match parse_pause(ctx.now_ms, &args[2..]) {
+            Ok(outcome) => return outcome,
+            Err(e) => e,
+        },
+        b"pause" => Frame::error(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            String::from_utf8_lossy(&args[1])
+        )),
+        b"unpause" => return Outcome::ClientUnpause,
         b"help" => help(),
         _ => unknown_subcommand(&args[0], &args[1]),
     };
     Outcome::Reply(reply)
+}
+
+/// `CLIENT PAUSE timeout [WRITE|ALL]`, checked as `clientCommand` and
+/// `getTimeoutFromObjectOrReply` check it (mode first). A timeout of 0
+/// pauses nothing.
+fn parse_pause(now_ms: u64, args: &[Vec<u8>]) -> Result<Outcome, Frame> {
+    let all = match args.get(1).map(|m| m.to_ascii_lowercase()) {
+        None => true,
+        Some(m) if m == b"all" => true,
+        Some(m) if m == b"write" => false,
+        Some(_) => return Err(Frame::error("ERR CLIENT PAUSE mode must be WRITE or ALL")),
+    };
+    let Some(ms) = string2ll(&args[0]) else {
+        return Err(Frame::error(
+            "ERR timeout is not an integer or out of range",
+        ));
+    };
+    if ms < 0 {
+        return Err(Frame::error("ERR timeout is negative"));
+    }
+    let end_ms = match ms {
+        0 => 0,
+        ms => now_ms.saturating_add(ms as u64),
+    };
+    Ok(Outcome::ClientPause { end_ms, all })
 }
 
 /// `TYPE t`: `Ok(true)` when this node has no client of kind `t`.
@@ -291,6 +325,10 @@ fn help() -> Frame {
         "    Return information about client connections. Options:",
         "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
         "      Return clients of specified type.",
+        "UNPAUSE",
+        "    Stop the current client pause, resuming traffic.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend all, or just write, clients for <timeout> milliseconds.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
         "HELP",

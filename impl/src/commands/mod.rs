@@ -166,6 +166,16 @@ pub enum Outcome {
     /// CLIENT INFO / LIST / KILL: the runtime, which knows every
     /// connection, answers with [`client::answer`].
     Clients(client::ClientQuery),
+    /// CLIENT PAUSE: until `end_ms` (Unix ms; 0: no pause), hold every
+    /// client request (`all`) or only the writes; reply OK.
+    ClientPause {
+        /// When the pause ends.
+        end_ms: u64,
+        /// ALL rather than WRITE.
+        all: bool,
+    },
+    /// CLIENT UNPAUSE: end a CLIENT PAUSE now, reply OK.
+    ClientUnpause,
     /// CONFIG SET: apply these (all validated), then reply OK.
     Config(Vec<config_set::ConfigChange>),
     /// CONFIG RESETSTAT: zero the statistics INFO reports, reply OK.

@@ -32,7 +32,7 @@ const PING_SAMPLE_SIZE: usize = 5;
 const REPL_PING_EVERY_TICKS: u64 = 100;
 /// Keys looked at per cron tick by the active expiry.
 const EXPIRE_BUDGET_PER_TICK: usize = 20;
-/// Most write requests held while writes are paused for a manual failover.
+/// Most requests held while clients are paused (a manual failover, CLIENT PAUSE).
 /// Each connection has at most one request in flight, so this is Redis's
 /// default `maxclients`; a write beyond it is refused rather than queued.
 const PAUSED_WRITES_MAX: usize = 10_000;
@@ -84,6 +84,9 @@ pub struct NodeTask {
     save_scheduled: bool,
     /// Open transactions (MULTI), by client id.
     transactions: HashMap<u64, Multi>,
+    /// CLIENT PAUSE in force: until when (Unix ms), and whether it holds
+    /// every request (ALL) or the writes only.
+    client_pause: Option<(u64, bool)>,
     /// Connections kept from earlier MIGRATEs.
     migrate_conns: super::migrate::MigrateConns,
     /// Links whose peer stopped reading (outbox full): freed after the
@@ -115,6 +118,7 @@ impl NodeTask {
             save_scheduled: false,
             transactions: HashMap::new(),
             migrate_conns: Default::default(),
+            client_pause: None,
             overflowed: Vec::new(),
             started_ms: now_ms(),
             core,
@@ -197,6 +201,9 @@ impl NodeTask {
         let now = now_ms();
         self.counters.sample(now);
         self.migrate_conns.expire(now);
+        if self.client_pause.is_some_and(|(end, _)| now >= end) {
+            self.client_pause = None;
+        }
         let names: Vec<NodeName> = self.core.nodes().map(|n| n.name).collect();
         let ping_sample = (0..PING_SAMPLE_SIZE)
             .map(|_| names[self.entropy.below(names.len() as u64) as usize])
@@ -448,25 +455,36 @@ impl NodeTask {
     /// A master pauses writes from the moment a replica of its asks for a
     /// manual failover until the failover ends (won, or timed out), so that
     /// the offset it announced is the one the replica must reach.
+    /// CLIENT PAUSE (either mode) pauses writes too, until it ends (the
+    /// cron ends it, within a tick of its end time).
     fn writes_paused(&self) -> bool {
         let mf = self.core.manual_failover();
-        self.core.is_master() && mf.end_ms.is_some() && mf.replica.is_some()
+        let failover = self.core.is_master() && mf.end_ms.is_some() && mf.replica.is_some();
+        failover || self.client_pause.is_some()
     }
 
-    /// Runs the held writes once the pause is over; a node that became a
-    /// replica meanwhile answers them with MOVED to the new master.
+    /// Runs the held requests, in order, as far as the pause now allows; a
+    /// node that became a replica meanwhile answers writes with MOVED to
+    /// the new master.
     fn release_paused_writes(&mut self) {
-        while !self.writes_paused() {
-            let Some(req) = self.paused_writes.pop_front() else {
+        while let Some(req) = self.paused_writes.front() {
+            if self.held_by_pause(&req.args, req.session.id) {
                 return;
-            };
-            self.client(req);
+            }
+            if let Some(req) = self.paused_writes.pop_front() {
+                self.client(req);
+            }
         }
     }
 
-    /// Whether a request must wait while writes are paused: a write, or an
-    /// EXEC whose transaction holds one (`blockPostponeClient`'s test).
+    /// Whether a request must wait: any request during CLIENT PAUSE ALL
+    /// (CLIENT UNPAUSE too, as in Redis 7.0); while writes are paused, a
+    /// write, or an EXEC whose transaction holds one (`blockPostponeClient`'s
+    /// test).
     fn held_by_pause(&self, args: &[Vec<u8>], client: u64) -> bool {
+        if self.client_pause.is_some_and(|(_, all)| all) {
+            return true;
+        }
         if !self.writes_paused() {
             return false;
         }
@@ -484,7 +502,7 @@ impl NodeTask {
         if self.held_by_pause(&req.args, req.session.id) {
             if self.paused_writes.len() >= PAUSED_WRITES_MAX {
                 let _ = req.reply.send(ClientReply {
-                    frame: Frame::error("ERR too many writes held during a manual failover"),
+                    frame: Frame::error("ERR too many requests held while clients are paused"),
                     session: req.session,
                     close: false,
                 });
@@ -635,6 +653,17 @@ impl NodeTask {
                     None => Frame::error("ERR the command had no reply"),
                 };
                 (frame, false)
+            }
+            Outcome::ClientPause { end_ms, all } => {
+                if end_ms > now {
+                    let (end, was_all) = self.client_pause.unwrap_or((0, false));
+                    self.client_pause = Some((end.max(end_ms), was_all || all));
+                }
+                (Frame::ok(), false)
+            }
+            Outcome::ClientUnpause => {
+                self.client_pause = None;
+                (Frame::ok(), false)
             }
             Outcome::Config(changes) => {
                 self.configure(&changes);

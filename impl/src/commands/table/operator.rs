@@ -15,7 +15,7 @@ const O1: &str = "O(1)";
 const CONNECTION: &str = "connection";
 
 /// CLIENT's subcommands this node has.
-pub static CLIENT_SUBCOMMANDS: [CommandSpec; 7] = [
+pub static CLIENT_SUBCOMMANDS: [CommandSpec; 9] = [
     plain(
         "id",
         2,
@@ -82,6 +82,30 @@ pub static CLIENT_SUBCOMMANDS: [CommandSpec; 7] = [
             "2.4.0",
             CONNECTION,
             "O(N) where N is the number of client connections",
+        ],
+    ),
+    plain(
+        "pause",
+        -3,
+        ADMIN_SCRIPTLESS,
+        ADMIN_CONN,
+        [
+            "Stop processing commands from clients for some time",
+            "2.9.50",
+            CONNECTION,
+            O1,
+        ],
+    ),
+    plain(
+        "unpause",
+        2,
+        ADMIN_SCRIPTLESS,
+        ADMIN_CONN,
+        [
+            "Resume processing of clients that were paused",
+            "6.2.0",
+            CONNECTION,
+            "O(N) Where N is the number of paused clients",
         ],
     ),
     plain(
