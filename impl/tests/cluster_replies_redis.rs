@@ -187,6 +187,7 @@ fn shape(r: &Reply) -> String {
         Reply::Error(e) => format!("-{e}"),
         Reply::Int(_) => ":".into(),
         Reply::Bulk(None) => "$-1".into(),
+        Reply::NullArray => "*-1".into(),
         Reply::Bulk(Some(b)) => {
             let text = String::from_utf8_lossy(b);
             if !text.is_empty() && text.bytes().all(|c| c.is_ascii_lowercase() || c == b'-') {

@@ -42,7 +42,7 @@ fn command_lists_every_command_and_count_agrees() {
     let mut n = Node::master();
     let all = n.bytes(&["command"]);
     let count = COMMANDS.len();
-    assert_eq!(count, 46);
+    assert_eq!(count, 48);
     assert!(all.starts_with(format!("*{count}\r\n*10\r\n$4\r\nping\r\n").as_bytes()));
     assert_eq!(
         n.bytes(&["command", "count"]),
@@ -50,7 +50,7 @@ fn command_lists_every_command_and_count_agrees() {
     );
     assert_eq!(n.bytes(&["command", "info"]), all);
     let list = n.bytes(&["command", "list"]);
-    assert!(list.starts_with(b"*63\r\n$4\r\nping\r\n$4\r\necho\r\n"));
+    assert!(list.starts_with(b"*65\r\n$4\r\nping\r\n$4\r\necho\r\n"));
     let sub = b"$7\r\ncommand\r\n$13\r\ncommand|count\r\n$12\r\ncommand|docs\r\n";
     assert!(list.windows(sub.len()).any(|w| w == sub));
     assert_eq!(

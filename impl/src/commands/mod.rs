@@ -22,6 +22,7 @@ pub mod server;
 pub mod table;
 #[cfg(test)]
 pub(crate) mod testkit;
+pub mod watch;
 
 use crate::core::{ClusterCommand, Core};
 use crate::db::Db;
@@ -174,6 +175,10 @@ pub enum Outcome {
         /// ALL rather than WRITE.
         all: bool,
     },
+    /// WATCH: watch these keys for the client's next EXEC, reply OK.
+    Watch(Vec<Vec<u8>>),
+    /// UNWATCH: forget the client's watched keys, reply OK.
+    Unwatch,
     /// CLIENT UNPAUSE: end a CLIENT PAUSE now, reply OK.
     ClientUnpause,
     /// CONFIG SET: apply these (all validated), then reply OK.

@@ -65,6 +65,8 @@ pub fn step(ctx: &Context, multi: &mut Option<Multi>, req: &Request) -> Step {
             return Step::Reply(Frame::ok());
         }
         "exec" => return exec(ctx, multi),
+        // Run, not queued, and refused (`watchCommand`); the transaction stays clean.
+        "watch" => return Step::Reply(Frame::error("ERR WATCH inside MULTI is not allowed")),
         // Closes the connection as outside a transaction.
         "quit" => return Step::Run,
         _ => {}

@@ -55,6 +55,8 @@ pub fn execute(ctx: &mut Context, spec: &CommandSpec, args: &[Vec<u8>]) -> Outco
         "command" => introspect::command(args),
         "config" => return config(ctx, args),
         "shutdown" => return shutdown(args),
+        "watch" => return Outcome::Watch(args[1..].to_vec()),
+        "unwatch" => return Outcome::Unwatch,
         "save" => return Outcome::Save,
         "bgsave" => return bgsave(args),
         "lastsave" => Frame::Integer(ctx.facts.persistence.last_save_s as i64),

@@ -84,6 +84,8 @@ pub struct NodeTask {
     save_scheduled: bool,
     /// Open transactions (MULTI), by client id.
     transactions: HashMap<u64, Multi>,
+    /// Keys clients WATCH, and the watches changes broke.
+    watches: commands::watch::Watches,
     /// CLIENT PAUSE in force: until when (Unix ms), and whether it holds
     /// every request (ALL) or the writes only.
     client_pause: Option<(u64, bool)>,
@@ -119,6 +121,7 @@ impl NodeTask {
             transactions: HashMap::new(),
             migrate_conns: Default::default(),
             client_pause: None,
+            watches: Default::default(),
             overflowed: Vec::new(),
             started_ms: now_ms(),
             core,
@@ -281,6 +284,7 @@ impl NodeTask {
             }
             Input::ClientClosed { id } => {
                 self.transactions.remove(&id);
+                self.watches.unwatch(id);
                 self.clients.close(id);
                 self.facts.connected_clients = self.clients.len();
             }
@@ -368,6 +372,7 @@ impl NodeTask {
         match crate::rdb::read_with(payload, crate::rdb::Others::Skip) {
             Ok(loaded) => {
                 self.db.clear();
+                self.watches.touch_all();
                 let keys = loaded.entries.len();
                 if !loaded.skipped.is_empty() {
                     let kinds: Vec<String> = loaded
@@ -399,6 +404,7 @@ impl NodeTask {
 
     /// Applies a command from my master's stream; its reply goes nowhere.
     fn apply_replicated(&mut self, req: commands::Request) {
+        let flushed = self.flush_touching(&req.args, now_ms());
         let mut session = commands::Session {
             authenticated: true,
             ..Default::default()
@@ -411,8 +417,10 @@ impl NodeTask {
             session: &mut session,
             facts: &self.facts,
         };
-        if let Outcome::Write { .. } = commands::execute_replicated(&mut ctx, &req) {
+        if let Outcome::Write { propagate, .. } = commands::execute_replicated(&mut ctx, &req) {
             self.data.note_write();
+            self.touch_watched(&propagate);
+            flushed.iter().for_each(|k| self.watches.touch(k));
         }
     }
 
@@ -567,6 +575,7 @@ impl NodeTask {
     ) -> Option<(Frame, bool)> {
         let req = commands::Request { args };
         let mut tx = self.transactions.remove(&session.id);
+        let in_transaction = tx.is_some();
         let step = {
             let ctx = Context {
                 core: &self.core,
@@ -581,9 +590,20 @@ impl NodeTask {
         if let Some(tx) = tx {
             self.transactions.insert(session.id, tx);
         }
+        // EXEC and DISCARD end the watch, whatever they answer.
+        let ends_watch = in_transaction
+            && req.args.len() == 1
+            && (req.args[0].eq_ignore_ascii_case(b"exec")
+                || req.args[0].eq_ignore_ascii_case(b"discard"));
+        let broken = ends_watch && self.watches.broken(session.id, &self.db, now_ms());
+        if ends_watch {
+            self.watches.unwatch(session.id);
+        }
         match step {
             Step::Run => self.run_request(req.args, session),
             Step::Reply(frame) => Some((frame, false)),
+            // A watched key changed: nothing runs (`execCommand`).
+            Step::Exec(_) if broken => Some((Frame::NullArray, false)),
             Step::Exec(queued) => {
                 let mut replies = Vec::with_capacity(queued.len());
                 for r in queued {
@@ -616,6 +636,7 @@ impl NodeTask {
             self.facts.uptime_s = now.saturating_sub(self.started_ms) / 1000;
         }
         let entropy = self.entropy.next_u64();
+        let flushed = self.flush_touching(&args, now);
         let outcome = {
             let mut ctx = Context {
                 core: &self.core,
@@ -632,6 +653,7 @@ impl NodeTask {
             Outcome::ReplyAndClose(frame) => (frame, true),
             Outcome::Write { reply, propagate } => {
                 self.wrote(&propagate);
+                flushed.iter().for_each(|k| self.watches.touch(k));
                 (reply, false)
             }
             Outcome::Migrate(job) => {
@@ -659,6 +681,14 @@ impl NodeTask {
                     let (end, was_all) = self.client_pause.unwrap_or((0, false));
                     self.client_pause = Some((end.max(end_ms), was_all || all));
                 }
+                (Frame::ok(), false)
+            }
+            Outcome::Watch(keys) => {
+                self.watches.watch(session.id, &keys, &self.db, now);
+                (Frame::ok(), false)
+            }
+            Outcome::Unwatch => {
+                self.watches.unwatch(session.id);
                 (Frame::ok(), false)
             }
             Outcome::ClientUnpause => {
@@ -712,10 +742,34 @@ impl NodeTask {
     /// stream it to the replicas.
     fn wrote(&mut self, propagate: &[Vec<u8>]) {
         self.data.note_write();
+        self.touch_watched(propagate);
         if self.core.is_master() {
             self.source.propagate(propagate);
             // The offset in my bus headers is the stream's, always.
             self.core.set_repl_offset(self.source.offset);
+        }
+    }
+
+    /// A write changed the keys of `command` (as propagated): the watches on
+    /// them break. (A flush's are touched by [`Self::flush_touching`].)
+    fn touch_watched(&mut self, command: &[Vec<u8>]) {
+        if self.watches.clients() == 0 {
+            return;
+        }
+        let Some(spec) = command.first().and_then(|n| commands::table::lookup(n)) else {
+            return;
+        };
+        for key in spec.key_args(command) {
+            self.watches.touch(key);
+        }
+    }
+
+    /// For a request that may empty the data set, the watched keys that
+    /// exist before it runs; to touch if it did.
+    fn flush_touching(&self, args: &[Vec<u8>], now: u64) -> Vec<Vec<u8>> {
+        match commands::watch::is_flush(args) && self.watches.clients() > 0 {
+            true => self.watches.present(&self.db, now),
+            false => Vec::new(),
         }
     }
 

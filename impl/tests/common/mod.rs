@@ -20,6 +20,8 @@ pub enum Reply {
     Int(i64),
     Bulk(Option<Vec<u8>>),
     Array(Vec<Reply>),
+    /// `*-1`, as EXEC answers when a watched key changed.
+    NullArray,
 }
 
 impl Reply {
@@ -229,6 +231,7 @@ pub fn read_reply(r: &mut impl BufRead) -> std::io::Result<Reply> {
             buf.truncate(buf.len() - 2);
             Reply::Bulk(Some(buf))
         }
+        "*" if num()? < 0 => Reply::NullArray,
         "*" => {
             let n = num()?.max(0);
             Reply::Array((0..n).map(|_| read_reply(r)).collect::<Result<_, _>>()?)

@@ -3,7 +3,7 @@
 
 use super::operator::{
     BGSAVE, CLIENT, CONFIG_RESETSTAT, CONFIG_SET, DISCARD, EXEC, FUNCTION, LASTSAVE, MULTI, SAVE,
-    SHUTDOWN,
+    SHUTDOWN, UNWATCH, WATCH,
 };
 use super::{CommandSpec, Family};
 
@@ -174,7 +174,7 @@ pub static COMMAND_SUBCOMMANDS: [CommandSpec; 4] = [
 ];
 
 /// Every command of the client port, in `COMMAND` order.
-pub static COMMANDS: [CommandSpec; 46] = [
+pub static COMMANDS: [CommandSpec; 48] = [
     CommandSpec {
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         ..plain(
@@ -679,6 +679,8 @@ pub static COMMANDS: [CommandSpec; 46] = [
     MULTI,
     EXEC,
     DISCARD,
+    WATCH,
+    UNWATCH,
     FUNCTION,
     CommandSpec {
         family: Family::Cluster,

@@ -201,6 +201,37 @@ pub const FUNCTION: CommandSpec = CommandSpec {
     )
 };
 
+const TRANSACTION_FLAGS: &[&str] = &["noscript", "loading", "stale", "fast", "allow_busy"];
+
+/// WATCH.
+pub const WATCH: CommandSpec = CommandSpec {
+    first_key: 1,
+    last_key: -1,
+    step: 1,
+    key_flags: &["RO"],
+    ..plain(
+        "watch",
+        -2,
+        TRANSACTION_FLAGS,
+        &["@fast", "@transaction"],
+        [
+            "Watch the given keys to determine execution of the MULTI/EXEC block",
+            "2.2.0",
+            TRANSACTION,
+            "O(1) for every key.",
+        ],
+    )
+};
+
+/// UNWATCH.
+pub const UNWATCH: CommandSpec = plain(
+    "unwatch",
+    1,
+    TRANSACTION_FLAGS,
+    &["@fast", "@transaction"],
+    ["Forget about all watched keys", "2.2.0", TRANSACTION, O1],
+);
+
 /// MULTI.
 pub const MULTI: CommandSpec = plain(
     "multi",
