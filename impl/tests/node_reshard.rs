@@ -27,6 +27,8 @@ const KEYS: usize = 10_000;
 const LIVE_KEYS: usize = 100;
 /// Redirections one request may follow before it counts as failed.
 const MAX_REDIRECTS: usize = 32;
+/// How long one request may wait out TRYAGAIN and CLUSTERDOWN.
+const RETRY_FOR: Duration = Duration::from_secs(10);
 
 /// A minimal cluster client: it sends a keyed command to the node its slot
 /// table names, learns from `MOVED`, follows `ASK` once with ASKING, and
@@ -58,7 +60,8 @@ impl RoutingClient {
         let slot = key_hash_slot(words[1].as_bytes());
         let mut port = *self.owner.get(&slot).unwrap_or(&self.default_port);
         let mut asking = false;
-        for _ in 0..MAX_REDIRECTS {
+        let (mut redirects, started) = (0, Instant::now());
+        while redirects < MAX_REDIRECTS && started.elapsed() < RETRY_FOR {
             let reply = self.send(port, asking, words).map_err(|e| {
                 self.conns.remove(&port);
                 format!("{words:?} at {port}: {e}")
@@ -76,16 +79,20 @@ impl RoutingClient {
             if text.starts_with("MOVED ") {
                 port = redirect_port()?;
                 self.owner.insert(slot, port);
+                redirects += 1;
             } else if text.starts_with("ASK ") {
                 port = redirect_port()?;
                 asking = true;
+                redirects += 1;
             } else if text.starts_with("TRYAGAIN") || text.starts_with("CLUSTERDOWN") {
                 thread::sleep(Duration::from_millis(20));
             } else {
                 return Ok(reply);
             }
         }
-        Err(format!("{words:?}: more than {MAX_REDIRECTS} redirections"))
+        Err(format!(
+            "{words:?}: {redirects} redirections, or no answer in {RETRY_FOR:?}"
+        ))
     }
 
     fn send(&mut self, port: u16, asking: bool, words: &[&str]) -> std::io::Result<Reply> {

@@ -86,13 +86,6 @@ pub fn plan(ctx: &mut Context, args: &[Vec<u8>]) -> Outcome {
         return reply(not_an_integer());
     };
     let timeout_ms = if timeout <= 0 { 1000 } else { timeout as u64 };
-    let Some(port) = std::str::from_utf8(&args[2])
-        .ok()
-        .and_then(|p| p.parse::<u16>().ok())
-    else {
-        // Redis's connect fails on such a port, reported as a write error.
-        return reply(io_error(MigrateIo::Writing));
-    };
     let mut commands = Vec::new();
     if let Some((user, password)) = auth {
         let mut cmd = vec![b"AUTH".to_vec()];
@@ -125,6 +118,13 @@ pub fn plan(ctx: &mut Context, args: &[Vec<u8>]) -> Outcome {
     if moving.is_empty() {
         return reply(Frame::Simple("NOKEY".into()));
     }
+    let Some(port) = std::str::from_utf8(&args[2])
+        .ok()
+        .and_then(|p| p.parse::<u16>().ok())
+    else {
+        // Redis's connect fails on such a port, reported as a write error.
+        return reply(io_error(MigrateIo::Writing));
+    };
     Outcome::Migrate(MigrateJob {
         host: String::from_utf8_lossy(&args[1]).into_owned(),
         port,

@@ -241,6 +241,13 @@ pub fn execute(ctx: &mut Context, req: &Request) -> Outcome {
     outcome
 }
 
+/// Runs a command of an EXEC: it was checked when it was queued, and the
+/// transaction's keys were routed together at EXEC, so nothing is checked
+/// again (`execCommand` calls each command directly).
+pub fn execute_queued(ctx: &mut Context, req: &Request) -> Outcome {
+    run(ctx, req, false)
+}
+
 /// Runs a command of the replication stream on a replica: what its master
 /// propagated ([`Outcome::Write`]'s `propagate`). No AUTH, routing or
 /// READONLY check (Redis's `mustObeyClient`); the reply is to be dropped.
@@ -282,9 +289,7 @@ pub fn command_name(args: &[Vec<u8>]) -> Option<(&'static str, Option<&'static s
 /// The container and the command (its subcommand, for CONFIG GET and the
 /// like) a request names, or the error for an unknown name or a wrong
 /// number of arguments (`commandCheckExistence`, `commandCheckArity`).
-pub(crate) fn resolve(
-    args: &[Vec<u8>],
-) -> Result<(&'static CommandSpec, &'static CommandSpec), Frame> {
+pub fn resolve(args: &[Vec<u8>]) -> Result<(&'static CommandSpec, &'static CommandSpec), Frame> {
     let Some(name) = args.first() else {
         return Err(Frame::error("ERR empty request"));
     };
@@ -308,7 +313,7 @@ pub(crate) fn resolve(
 
 /// The checks between lookup and execution: AUTH, cluster routing, and
 /// writes on a replica.
-pub(crate) fn admit(ctx: &Context, spec: &CommandSpec, args: &[Vec<u8>]) -> Result<(), Frame> {
+pub fn admit(ctx: &Context, spec: &CommandSpec, args: &[Vec<u8>]) -> Result<(), Frame> {
     let auth_required = ctx.facts.requirepass.is_some() && !ctx.session.authenticated;
     if auth_required && !spec.has_flag("no_auth") {
         return Err(Frame::error("NOAUTH Authentication required."));

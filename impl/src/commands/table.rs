@@ -77,16 +77,11 @@ impl CommandSpec {
     }
 
     /// The key arguments of a request (`getKeysFromCommand`): the range key
-    /// spec's, or for MIGRATE, whose keys move (`movablekeys`), the keys
-    /// after KEYS when the key argument is empty (`migrateGetKeys`).
+    /// spec's, or for MIGRATE, whose keys move (`movablekeys`), as
+    /// `migrateGetKeys` finds them.
     pub fn key_args<'a>(&self, args: &'a [Vec<u8>]) -> Vec<&'a [u8]> {
-        if self.name == "migrate" && args.get(3).is_some_and(|k| k.is_empty()) {
-            let keys = args
-                .iter()
-                .skip(6)
-                .position(|a| a.eq_ignore_ascii_case(b"keys"))
-                .map_or(&[][..], |k| &args[6 + k + 1..]);
-            return keys.iter().map(|k| k.as_slice()).collect();
+        if self.name == "migrate" {
+            return migrate_keys(args);
         }
         self.key_positions(args.len())
             .into_iter()
@@ -112,6 +107,29 @@ impl CommandSpec {
             .map(|p| p as usize)
             .collect()
     }
+}
+
+/// MIGRATE's keys (`migrateGetKeys`): the key argument, or with KEYS (and
+/// an empty key argument) the arguments after it; the arguments of AUTH
+/// and AUTH2 are skipped while looking for KEYS. KEYS after a non-empty key
+/// names no key (the command refuses it).
+fn migrate_keys(args: &[Vec<u8>]) -> Vec<&[u8]> {
+    let mut i = 6;
+    while i < args.len() {
+        let a = &args[i];
+        if a.eq_ignore_ascii_case(b"auth") {
+            i += 1;
+        } else if a.eq_ignore_ascii_case(b"auth2") {
+            i += 2;
+        } else if a.eq_ignore_ascii_case(b"keys") {
+            if args.get(3).is_some_and(|k| !k.is_empty()) {
+                return Vec::new();
+            }
+            return args[i + 1..].iter().map(Vec::as_slice).collect();
+        }
+        i += 1;
+    }
+    args.get(3).map(|k| vec![k.as_slice()]).unwrap_or_default()
 }
 
 mod entries;
@@ -167,5 +185,35 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), COMMANDS.len());
+    }
+
+    #[test]
+    fn migrate_keys_are_found_as_migrate_get_keys_finds_them() {
+        let spec = lookup(b"migrate").expect("MIGRATE is in the table");
+        let keys = |words: &[&str]| -> Vec<String> {
+            let args: Vec<Vec<u8>> = words.iter().map(|w| w.as_bytes().to_vec()).collect();
+            spec.key_args(&args)
+                .iter()
+                .map(|k| String::from_utf8_lossy(k).into_owned())
+                .collect()
+        };
+        let m = ["MIGRATE", "h", "1"];
+        let with = |rest: &[&'static str]| [&m[..], rest].concat();
+        assert_eq!(keys(&with(&["k", "0", "5"])), ["k"]);
+        assert_eq!(keys(&with(&["", "0", "5"])), [""]);
+        assert_eq!(
+            keys(&with(&["", "0", "5", "COPY", "KEYS", "a", "b"])),
+            ["a", "b"]
+        );
+        // AUTH's password is not taken for KEYS.
+        assert_eq!(
+            keys(&with(&["", "0", "5", "AUTH", "keys", "KEYS", "a"])),
+            ["a"]
+        );
+        assert_eq!(
+            keys(&with(&["", "0", "5", "AUTH2", "u", "keys", "KEYS", "b"])),
+            ["b"]
+        );
+        assert!(keys(&with(&["k", "0", "5", "KEYS", "a"])).is_empty());
     }
 }

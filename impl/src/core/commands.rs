@@ -81,6 +81,8 @@ impl Core {
         }
         let me = self.myself;
         for s in slots {
+            // Now the real owner: an import of it is over (`clusterUpdateSlots`).
+            self.open_slots.importing.remove(s);
             self.table.add_slot(&me, *s);
         }
         self.save_config(false);
@@ -98,6 +100,7 @@ impl Core {
             return Reply::Error(format!("ERR Slot {s} is already unassigned"));
         }
         for s in slots {
+            self.open_slots.importing.remove(s);
             self.table.del_slot(*s);
         }
         self.save_config(false);

@@ -18,8 +18,8 @@ pub enum RestartError {
     BadNodeId(String),
     /// A slot range is outside 0..16384 or reversed.
     BadSlotRange { id: String, start: u16, end: u16 },
-    /// An open slot (`[slot->-id]`, `[slot-<-id]`) is out of range or names
-    /// a node the file does not list.
+    /// An open slot (`[slot->-id]`, `[slot-<-id]`) is out of range or its
+    /// id is not 40 characters.
     BadOpenSlot { slot: u16, id: String },
 }
 
@@ -33,7 +33,7 @@ impl fmt::Display for RestartError {
             ),
             RestartError::BadOpenSlot { slot, id } => write!(
                 f,
-                "nodes.conf: open slot {slot} names node '{id}', which is not listed, or is out of range"
+                "nodes.conf: open slot {slot} of node '{id}' is out of range or the id is not 40 characters"
             ),
             RestartError::BadSlotRange { id, start, end } => {
                 write!(
@@ -247,10 +247,15 @@ fn load_open_slots(
                 id: id.clone(),
             };
             let node = name_from_str(id).ok_or_else(bad)?;
-            if *slot as usize >= CLUSTER_SLOTS || !table.contains(&node) {
+            if *slot as usize >= CLUSTER_SLOTS {
                 return Err(bad());
             }
-            map.insert(*slot, node);
+            // A node the file does not list (a handshake node is not
+            // saved): the open slot is dropped, where Redis would create
+            // an entry without an address for it.
+            if table.contains(&node) {
+                map.insert(*slot, node);
+            }
         }
     }
     Ok(open)

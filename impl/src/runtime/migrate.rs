@@ -26,6 +26,26 @@ pub const CACHE_ITEMS: usize = 64;
 /// What one exchange gives: per command, `Ok` or an error reply's text.
 pub type Replies = Vec<Result<(), String>>;
 
+/// An exchange that broke off: why, and the replies read before it did
+/// (the keys they acknowledge are on the target and must go from here).
+#[derive(Debug)]
+pub struct Broken {
+    pub io: MigrateIo,
+    pub replies: Replies,
+    /// The failure was a timeout (a kept connection is not retried then).
+    timed_out: bool,
+}
+
+impl Broken {
+    fn at(io: MigrateIo, timed_out: bool, replies: Replies) -> Broken {
+        Broken {
+            io,
+            replies,
+            timed_out,
+        }
+    }
+}
+
 /// A connection kept for the next MIGRATE to the same target.
 struct Cached {
     stream: TcpStream,
@@ -50,14 +70,15 @@ impl MigrateConns {
     }
 
     /// Runs `job` on a kept connection or a new one. A kept connection that
-    /// fails other than by a timeout may have been closed by the target
-    /// meanwhile: the job is tried once more on a new one, as Redis does.
-    pub fn run(&mut self, job: &MigrateJob, now_ms: u64) -> Result<Replies, MigrateIo> {
+    /// fails other than by a timeout before any key was acknowledged may
+    /// have been closed by the target meanwhile: the job is tried once more
+    /// on a new one, as Redis does.
+    pub fn run(&mut self, job: &MigrateJob, now_ms: u64) -> Result<Replies, Broken> {
         let target = (job.host.clone(), job.port);
         if let Some(cached) = self.by_target.remove(&target) {
             match exchange(job, &cached.stream, Some(&cached.db)) {
                 Ok(replies) => return Ok(self.keep(target, cached.stream, job, replies, now_ms)),
-                Err((_, true)) => return Err(MigrateIo::Reading),
+                Err(b) if b.timed_out || b.replies.len() > job.prelude() => return Err(b),
                 Err(_) => {}
             }
         }
@@ -72,10 +93,10 @@ impl MigrateConns {
                 self.by_target.remove(&k);
             }
         }
-        let stream = connect(job)?;
+        let stream = connect(job).map_err(|io| Broken::at(io, false, Vec::new()))?;
         match exchange(job, &stream, None) {
             Ok(replies) => Ok(self.keep(target, stream, job, replies, now_ms)),
-            Err((io, _)) => Err(io),
+            Err(b) => Err(b),
         }
     }
 
@@ -116,18 +137,17 @@ fn connect(job: &MigrateJob) -> Result<TcpStream, MigrateIo> {
 }
 
 /// Runs `job`'s commands on `stream`, leaving out its SELECT when
-/// `selected` is already its database. `Err` carries whether the failure
-/// was a timeout.
+/// `selected` is already its database.
 fn exchange(
     job: &MigrateJob,
     stream: &TcpStream,
     selected: Option<&[u8]>,
-) -> Result<Replies, (MigrateIo, bool)> {
+) -> Result<Replies, Broken> {
     let timeout = Duration::from_millis(job.timeout_ms.max(1));
     let timeouts = stream
         .set_write_timeout(Some(timeout))
         .and_then(|()| stream.set_read_timeout(Some(timeout)));
-    timeouts.map_err(|_| (MigrateIo::Writing, false))?;
+    timeouts.map_err(|_| Broken::at(MigrateIo::Writing, false, Vec::new()))?;
     let select = job.prelude() - 1;
     let skip_select =
         selected.is_some_and(|db| job.commands[select].get(1).map(Vec::as_slice) == Some(db));
@@ -145,7 +165,7 @@ fn exchange(
     };
     (&*stream)
         .write_all(&out)
-        .map_err(|e| (MigrateIo::Writing, timed_out(&e)))?;
+        .map_err(|e| Broken::at(MigrateIo::Writing, timed_out(&e), Vec::new()))?;
     let mut reader = BufReader::new(stream);
     let mut replies = Vec::with_capacity(job.commands.len());
     let mut line = Vec::new();
@@ -158,8 +178,8 @@ fn exchange(
         let read = Read::take(&mut reader, MAX_REPLY_LINE as u64).read_until(b'\n', &mut line);
         match read {
             Ok(n) if n > 0 && line.ends_with(b"\n") => {}
-            Ok(_) => return Err((MigrateIo::Reading, false)),
-            Err(e) => return Err((MigrateIo::Reading, timed_out(&e))),
+            Ok(_) => return Err(Broken::at(MigrateIo::Reading, false, replies)),
+            Err(e) => return Err(Broken::at(MigrateIo::Reading, timed_out(&e), replies)),
         }
         let text = String::from_utf8_lossy(&line[1..]).trim_end().to_string();
         replies.push(if line[0] == b'-' { Err(text) } else { Ok(()) });
@@ -174,7 +194,7 @@ pub fn run_in_place(
     conns: &mut MigrateConns,
     job: &MigrateJob,
     now_ms: u64,
-) -> Result<Replies, MigrateIo> {
+) -> Result<Replies, Broken> {
     let multi_thread = tokio::runtime::Handle::try_current()
         .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
     if multi_thread {

@@ -89,6 +89,9 @@ pub struct NodeTask {
     /// CLIENT PAUSE in force: until when (Unix ms), and whether it holds
     /// every request (ALL) or the writes only.
     client_pause: Option<(u64, bool)>,
+    /// (everything paused, writes paused) when held requests were last
+    /// looked at.
+    pause_state: (bool, bool),
     /// Connections kept from earlier MIGRATEs.
     migrate_conns: super::migrate::MigrateConns,
     /// Links whose peer stopped reading (outbox full): freed after the
@@ -121,6 +124,7 @@ impl NodeTask {
             transactions: HashMap::new(),
             migrate_conns: Default::default(),
             client_pause: None,
+            pause_state: (false, false),
             watches: Default::default(),
             overflowed: Vec::new(),
             started_ms: now_ms(),
@@ -474,40 +478,65 @@ impl NodeTask {
     /// Runs the held requests, in order, as far as the pause now allows; a
     /// node that became a replica meanwhile answers writes with MOVED to
     /// the new master.
+    /// Those still held stay, in order (`unblockPostponedClients` releases
+    /// all and holds again what must wait).
     fn release_paused_writes(&mut self) {
-        while let Some(req) = self.paused_writes.front() {
-            if self.held_by_pause(&req.args, req.session.id) {
-                return;
-            }
-            if let Some(req) = self.paused_writes.pop_front() {
-                self.client(req);
-            }
+        // A held request can go only once the pause changed.
+        let state = (
+            self.client_pause.is_some_and(|(_, all)| all),
+            self.writes_paused(),
+        );
+        if std::mem::replace(&mut self.pause_state, state) == state || self.paused_writes.is_empty()
+        {
+            return;
+        }
+        for req in std::mem::take(&mut self.paused_writes) {
+            self.client(req);
         }
     }
 
     /// Whether a request must wait: any request during CLIENT PAUSE ALL
     /// (CLIENT UNPAUSE too, as in Redis 7.0); while writes are paused, a
     /// write, or an EXEC whose transaction holds one (`blockPostponeClient`'s
-    /// test).
-    fn held_by_pause(&self, args: &[Vec<u8>], client: u64) -> bool {
-        if self.client_pause.is_some_and(|(_, all)| all) {
-            return true;
-        }
-        if !self.writes_paused() {
+    /// test). A request its checks answer at once (an unknown command, a
+    /// wrong arity, NOAUTH, a redirection, READONLY) is not held: the pause
+    /// is the last check of `processCommand`.
+    fn held_by_pause(&mut self, args: &[Vec<u8>], session: &commands::Session) -> bool {
+        let all = self.client_pause.is_some_and(|(_, all)| all);
+        if !all && !self.writes_paused() {
             return false;
         }
         let exec = args.len() == 1 && args[0].eq_ignore_ascii_case(b"exec");
-        match exec {
-            true => self
-                .transactions
-                .get(&client)
-                .is_some_and(|tx| tx.queued.iter().any(|r| is_write(&r.args))),
-            false => is_write(args),
-        }
+        let waits = all
+            || match exec {
+                true => self
+                    .transactions
+                    .get(&session.id)
+                    .is_some_and(|tx| tx.queued.iter().any(|r| is_write(&r.args))),
+                false => is_write(args),
+            };
+        waits && self.passes_checks(args, session)
+    }
+
+    /// Whether `args` passes the checks that come before the pause.
+    fn passes_checks(&mut self, args: &[Vec<u8>], session: &commands::Session) -> bool {
+        let Ok((_, spec)) = commands::resolve(args) else {
+            return false;
+        };
+        let mut session = session.clone();
+        let ctx = Context {
+            core: &self.core,
+            db: &mut self.db,
+            now_ms: now_ms(),
+            entropy: 0,
+            session: &mut session,
+            facts: &self.facts,
+        };
+        commands::admit(&ctx, spec, args).is_ok()
     }
 
     fn client(&mut self, req: ClientRequest) {
-        if self.held_by_pause(&req.args, req.session.id) {
+        if self.held_by_pause(&req.args, &req.session) {
             if self.paused_writes.len() >= PAUSED_WRITES_MAX {
                 let _ = req.reply.send(ClientReply {
                     frame: Frame::error("ERR too many requests held while clients are paused"),
@@ -540,7 +569,7 @@ impl NodeTask {
         let mut requests = batch.requests.into_iter();
         let mut rest = Vec::new();
         while let Some(args) = requests.next() {
-            if self.held_by_pause(&args, session.id) {
+            if self.held_by_pause(&args, &session) {
                 rest.push(args);
                 rest.extend(requests);
                 break;
@@ -599,20 +628,32 @@ impl NodeTask {
         if ends_watch {
             self.watches.unwatch(session.id);
         }
-        match step {
-            Step::Run => self.run_request(req.args, session),
+        let asking = req
+            .args
+            .first()
+            .is_some_and(|n| n.eq_ignore_ascii_case(b"asking"));
+        let answer = match step {
+            Step::Run => self.run_request(req.args, session, false),
             Step::Reply(frame) => Some((frame, false)),
             // A watched key changed: nothing runs (`execCommand`).
             Step::Exec(_) if broken => Some((Frame::NullArray, false)),
             Step::Exec(queued) => {
                 let mut replies = Vec::with_capacity(queued.len());
                 for r in queued {
+                    // Checked when queued and routed together at EXEC: each
+                    // runs without checks (`execCommand` calls it directly).
                     // SHUTDOWN is not queued (`no_multi`): every one replies.
-                    replies.extend(self.run_request(r.args, session).map(|(f, _)| f));
+                    replies.extend(self.run_request(r.args, session, true).map(|(f, _)| f));
                 }
                 Some((Frame::Array(replies), false))
             }
+        };
+        // ASKING lasts for one command, or through a transaction to its
+        // EXEC (`resetClient`).
+        if !asking && !self.transactions.contains_key(&session.id) {
+            session.asking = false;
         }
+        answer
     }
 
     /// Runs one request now.
@@ -620,6 +661,7 @@ impl NodeTask {
         &mut self,
         args: Vec<Vec<u8>>,
         session: &mut commands::Session,
+        queued: bool,
     ) -> Option<(Frame, bool)> {
         let now = now_ms();
         let started = std::time::Instant::now();
@@ -646,7 +688,11 @@ impl NodeTask {
                 session,
                 facts: &self.facts,
             };
-            commands::execute(&mut ctx, &commands::Request { args })
+            let req = commands::Request { args };
+            match queued {
+                true => commands::execute_queued(&mut ctx, &req),
+                false => commands::execute(&mut ctx, &req),
+            }
         };
         let (frame, close) = match outcome {
             Outcome::Reply(frame) => (frame, false),
@@ -657,16 +703,21 @@ impl NodeTask {
                 (reply, false)
             }
             Outcome::Migrate(job) => {
-                match super::migrate::run_in_place(&mut self.migrate_conns, &job, now) {
-                    Err(io) => (commands::migrate::io_error(io), false),
-                    Ok(replies) => {
-                        let (reply, deleted) =
-                            commands::migrate::finish(&mut self.db, now_ms(), &job, &replies);
-                        if let Some(del) = deleted {
-                            self.wrote(&del);
-                        }
-                        (reply, false)
-                    }
+                let result = super::migrate::run_in_place(&mut self.migrate_conns, &job, now);
+                // Keys the target acknowledged go from here even when the
+                // exchange broke off later; the reply is then the I/O error.
+                let (replies, broken) = match result {
+                    Ok(replies) => (replies, None),
+                    Err(b) => (b.replies, Some(b.io)),
+                };
+                let (reply, deleted) =
+                    commands::migrate::finish(&mut self.db, now_ms(), &job, &replies);
+                if let Some(del) = deleted {
+                    self.wrote(&del);
+                }
+                match broken {
+                    Some(io) => (commands::migrate::io_error(io), false),
+                    None => (reply, false),
                 }
             }
             Outcome::Cluster(cmd) => {
