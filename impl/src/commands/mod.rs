@@ -289,7 +289,9 @@ pub fn command_name(args: &[Vec<u8>]) -> Option<(&'static str, Option<&'static s
 /// The container and the command (its subcommand, for CONFIG GET and the
 /// like) a request names, or the error for an unknown name or a wrong
 /// number of arguments (`commandCheckExistence`, `commandCheckArity`).
-pub fn resolve(args: &[Vec<u8>]) -> Result<(&'static CommandSpec, &'static CommandSpec), Frame> {
+pub(crate) fn resolve(
+    args: &[Vec<u8>],
+) -> Result<(&'static CommandSpec, &'static CommandSpec), Frame> {
     let Some(name) = args.first() else {
         return Err(Frame::error("ERR empty request"));
     };
@@ -313,7 +315,7 @@ pub fn resolve(args: &[Vec<u8>]) -> Result<(&'static CommandSpec, &'static Comma
 
 /// The checks between lookup and execution: AUTH, cluster routing, and
 /// writes on a replica.
-pub fn admit(ctx: &Context, spec: &CommandSpec, args: &[Vec<u8>]) -> Result<(), Frame> {
+pub(crate) fn admit(ctx: &Context, spec: &CommandSpec, args: &[Vec<u8>]) -> Result<(), Frame> {
     let auth_required = ctx.facts.requirepass.is_some() && !ctx.session.authenticated;
     if auth_required && !spec.has_flag("no_auth") {
         return Err(Frame::error("NOAUTH Authentication required."));

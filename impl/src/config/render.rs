@@ -55,7 +55,8 @@ pub fn render_node(node: &NodeRecord) -> String {
 }
 
 /// Migrating and importing entries merged in slot order, as Redis prints them
-/// (it walks slots 0..16384; for a given slot migrating comes first).
+/// (it walks slots 0..16384; a slot both migrating and importing is shown
+/// as migrating only).
 fn migrations_by_slot(node: &NodeRecord) -> Vec<(u16, &'static str, &str)> {
     let mut all: Vec<(u16, &'static str, &str)> = node
         .migrating
@@ -68,5 +69,6 @@ fn migrations_by_slot(node: &NodeRecord) -> Vec<(u16, &'static str, &str)> {
         )
         .collect();
     all.sort_by_key(|(slot, arrow, _)| (*slot, *arrow != "->-"));
+    all.dedup_by_key(|(slot, _, _)| *slot);
     all
 }

@@ -97,7 +97,15 @@ fn render_merges_migrations_in_slot_order_and_hostname() {
         line.ends_with(&format!(" 0-5460 6000 [50-<-{ID1}] [100->-{ID1}]")),
         "{line}"
     );
-    assert_eq!(parse(&render(&conf)), Ok(conf));
+    assert_eq!(parse(&render(&conf)), Ok(conf.clone()));
+    // A slot both migrating and importing shows as migrating only.
+    let me = &mut conf.nodes[5];
+    me.importing.push((100, ID1.to_string()));
+    assert!(
+        render_node(me).ends_with(&format!(" [50-<-{ID1}] [100->-{ID1}]")),
+        "{}",
+        render_node(me)
+    );
 }
 
 #[test]
