@@ -1,7 +1,9 @@
 //! MIGRATE's exchange with the target node: connect (or reuse the
 //! connection of an earlier MIGRATE to it), send AUTH, SELECT and the
-//! RESTORE-ASKING commands in one write, read one reply line per command. Blocking, with the command's timeout on the connect and on each
-//! read and write, as Redis's `migrateCommand` is: the node serves nothing
+//! RESTORE-ASKING commands in one write, read one reply line per command.
+//!
+//! Blocking, with the command's timeout on the connect and on each read
+//! and write, as Redis's `migrateCommand` is: the node task serves nothing
 //! else meanwhile, so no client can change a key between its DUMP and its
 //! DEL. (On the multi-threaded runtime the node task lends its worker
 //! thread for the wait, see [`run_in_place`].)
