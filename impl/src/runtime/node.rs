@@ -413,14 +413,7 @@ impl NodeTask {
             authenticated: true,
             ..Default::default()
         };
-        let mut ctx = Context {
-            core: &self.core,
-            db: &mut self.db,
-            now_ms: now_ms(),
-            entropy: 0,
-            session: &mut session,
-            facts: &self.facts,
-        };
+        let mut ctx = self.context(&mut session, now_ms(), 0);
         if let Outcome::Write { propagate, .. } = commands::execute_replicated(&mut ctx, &req) {
             self.data.note_write();
             self.touch_watched(&propagate);
@@ -518,20 +511,30 @@ impl NodeTask {
         waits && self.passes_checks(args, session)
     }
 
+    /// What a command sees: the core, the data set, the session and the facts.
+    fn context<'a>(
+        &'a mut self,
+        session: &'a mut commands::Session,
+        now_ms: u64,
+        entropy: u64,
+    ) -> Context<'a> {
+        Context {
+            core: &self.core,
+            db: &mut self.db,
+            now_ms,
+            entropy,
+            session,
+            facts: &self.facts,
+        }
+    }
+
     /// Whether `args` passes the checks that come before the pause.
     fn passes_checks(&mut self, args: &[Vec<u8>], session: &commands::Session) -> bool {
         let Ok((_, spec)) = commands::resolve(args) else {
             return false;
         };
         let mut session = session.clone();
-        let ctx = Context {
-            core: &self.core,
-            db: &mut self.db,
-            now_ms: now_ms(),
-            entropy: 0,
-            session: &mut session,
-            facts: &self.facts,
-        };
+        let ctx = self.context(&mut session, now_ms(), 0);
         commands::admit(&ctx, spec, args).is_ok()
     }
 
@@ -606,14 +609,7 @@ impl NodeTask {
         let mut tx = self.transactions.remove(&session.id);
         let in_transaction = tx.is_some();
         let step = {
-            let ctx = Context {
-                core: &self.core,
-                db: &mut self.db,
-                now_ms: now_ms(),
-                entropy: 0,
-                session,
-                facts: &self.facts,
-            };
+            let ctx = self.context(session, now_ms(), 0);
             commands::multi::step(&ctx, &mut tx, &req)
         };
         if let Some(tx) = tx {
@@ -680,14 +676,7 @@ impl NodeTask {
         let entropy = self.entropy.next_u64();
         let flushed = self.flush_touching(&args, now);
         let outcome = {
-            let mut ctx = Context {
-                core: &self.core,
-                db: &mut self.db,
-                now_ms: now,
-                entropy,
-                session,
-                facts: &self.facts,
-            };
+            let mut ctx = self.context(session, now, entropy);
             let req = commands::Request { args };
             match queued {
                 true => commands::execute_queued(&mut ctx, &req),
