@@ -13,14 +13,18 @@ pub enum Alteration {
     StaleClaimWins,
     /// The PONG that ends a handshake does not rename the handshake node.
     NoHandshakeRename,
+    /// `CLUSTER SETSLOT NODE` of an imported slot takes it without a new
+    /// configEpoch.
+    SetSlotNoBump,
 }
 
 impl Alteration {
-    pub const ALL: [Alteration; 4] = [
+    pub const ALL: [Alteration; 5] = [
         Alteration::VoteIgnoresLastVoteEpoch,
         Alteration::FailOnOneReport,
         Alteration::StaleClaimWins,
         Alteration::NoHandshakeRename,
+        Alteration::SetSlotNoBump,
     ];
 }
 

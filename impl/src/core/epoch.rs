@@ -139,9 +139,7 @@ impl Core {
     /// maximum. Returns whether it bumped. Mirrors
     /// `clusterBumpConfigEpochWithoutConsensus`.
     pub(super) fn bump_config_epoch_without_consensus(&mut self) -> bool {
-        let max = self.max_epoch();
-        let mine = self.me().config_epoch;
-        if mine == 0 || mine != max {
+        if rules::must_bump_without_consensus(self.me().config_epoch, self.max_epoch()) {
             self.current_epoch += 1;
             let e = self.current_epoch;
             self.me_mut().config_epoch = e;

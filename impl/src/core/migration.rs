@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::codec::NodeName;
 
-use super::{name_from_str, name_str, Core, GossipChoice, Reply, CLUSTER_SLOTS};
+use super::{altered, name_from_str, name_str, Core, GossipChoice, Reply, CLUSTER_SLOTS};
 
 /// What `CLUSTER SETSLOT <slot> ...` asks for. Ids stay text until the
 /// core looks them up: one of the wrong length is a node nobody knows, and
@@ -169,7 +169,9 @@ impl Core {
         if owner == self.myself && self.open_slots.importing.remove(&slot).is_some() {
             // The move is done: a new configEpoch makes my claim win over
             // the old owner's wherever it spreads.
-            self.bump_config_epoch_without_consensus();
+            if !altered!(self, SetSlotNoBump) {
+                self.bump_config_epoch_without_consensus();
+            }
             self.broadcast_pong(now_ms, false, &GossipChoice::Seed(entropy));
         }
     }

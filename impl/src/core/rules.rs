@@ -150,6 +150,15 @@ pub struct CollisionFacts {
     pub sender_id_greater: bool,
 }
 
+/// Whether I take a new configEpoch on my own (after `CLUSTER SETSLOT NODE`
+/// of a slot I imported, or a forced manual failover): mine is 0 or not the
+/// greatest epoch I know of (`max_epoch`: currentEpoch and every node's
+/// configEpoch, mine included). Mirrors
+/// `clusterBumpConfigEpochWithoutConsensus`.
+pub fn must_bump_without_consensus(my_config_epoch: u64, max_epoch: u64) -> bool {
+    my_config_epoch == 0 || my_config_epoch != max_epoch
+}
+
 /// Whether I must take a new configEpoch because a master with a greater id
 /// has mine. Mirrors `clusterHandleConfigEpochCollision` and the check
 /// `clusterProcessPacket` makes on the header before calling it.
