@@ -195,7 +195,10 @@ fn guided_weight(s: &State, action: &Action) -> u64 {
             Some(Body::Ping { .. } | Body::Pong { .. } | Body::Meet { .. }) => 4,
             _ => 16,
         },
-        Action::ElectionDue { .. } | Action::AuthTimeout { .. } => 16,
+        Action::ElectionDue { .. }
+        | Action::AuthTimeout { .. }
+        | Action::SetSlotImporting { .. }
+        | Action::SetSlotNode { .. } => 16,
         Action::NodeTimeout { .. } | Action::VoteCooldown { .. } | Action::FailUndo { .. } => 4,
         Action::SendPing { .. } | Action::Meet { .. } => 2,
         Action::Restart { .. } => 2,

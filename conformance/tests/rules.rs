@@ -92,15 +92,17 @@ impl Situation {
         other(g, self.n, self.me)
     }
 
-    /// A header from `sender`, claiming some shard or none.
+    /// A header from `sender`, claiming some shards or none.
     fn header(&self, g: &mut Gen, sender: NodeIx) -> Header {
-        let shard = (g.below(3) != 0).then(|| g.below(self.node.owners.len() as u64) as Shard);
+        let shards = (0..self.node.owners.len() as Shard)
+            .filter(|_| g.below(3) == 0)
+            .collect();
         Header {
             sender,
             current_epoch: g.epoch(),
             config_epoch: g.epoch(),
             master: self.node.peers[sender as usize].master,
-            shard,
+            shards,
         }
     }
 
@@ -266,10 +268,10 @@ fn may_vote_for(bug: Option<Bug>) -> usize {
             master_failed: master.is_some_and(|m| m != s.me && s.node.peers[m as usize].fail),
             force_ack: false,
             voted_recently: master.is_some_and(|m| s.node.recently_voted & (1 << m) != 0),
-            stale_claim: request
-                .shard
-                .and_then(|sh| s.node.owners[sh as usize])
-                .is_some_and(|o| s.epoch_of(o) > u64::from(request.config_epoch)),
+            stale_claim: request.shards.iter().any(|sh| {
+                s.node.owners[sh as usize]
+                    .is_some_and(|o| s.epoch_of(o) > u64::from(request.config_epoch))
+            }),
         };
         let model = rules::may_vote_for(&cfg, s.me, &s.node, &request);
         let ignore_last_vote = false;
@@ -380,4 +382,34 @@ fn must_resolve_collision(bug: Option<Bug>) -> usize {
 fn must_resolve_collision_decides_alike() {
     assert_eq!(must_resolve_collision(None), 0);
     assert!(must_resolve_collision(Some(Bug::NoCollisionHandling)) > 0);
+}
+
+fn must_bump_without_consensus() -> usize {
+    compare("must_bump_without_consensus", 10, |g| {
+        let mut s = Situation::generate(g);
+        // Reachable views only: configEpoch at most currentEpoch; and the
+        // maximum is often mine, so both decisions are common.
+        s.node.config_epoch = s.node.config_epoch.min(s.node.current_epoch);
+        if g.coin() {
+            s.node.current_epoch = s.node.config_epoch;
+            for p in s.node.peers.iter_mut() {
+                p.config_epoch = p.config_epoch.min(s.node.config_epoch);
+            }
+        }
+        let max_epoch = (0..s.n as NodeIx)
+            .filter(|&j| j != s.me)
+            .map(|j| s.epoch_of(j))
+            .fold(
+                u64::from(s.node.current_epoch.max(s.node.config_epoch)),
+                u64::max,
+            );
+        let model = rules::must_bump_without_consensus(&s.node);
+        let node = core::must_bump_without_consensus(u64::from(s.node.config_epoch), max_epoch);
+        (model, node)
+    })
+}
+
+#[test]
+fn must_bump_without_consensus_decides_alike() {
+    assert_eq!(must_bump_without_consensus(), 0);
 }

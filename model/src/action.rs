@@ -2,7 +2,7 @@
 //! commands and faults. Each is one event of the node's core, so a model trace
 //! can be replayed against the node one step at a time.
 
-use crate::message::{GossipList, NodeIx};
+use crate::message::{GossipList, NodeIx, Shard};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -49,6 +49,18 @@ pub enum Action {
     Restart { node: NodeIx },
     /// The TCP link `from → to` breaks; what was in flight is lost.
     LinkBreak { from: NodeIx, to: NodeIx },
+    /// The operator's `CLUSTER SETSLOT <shard> IMPORTING <from>` on `node`.
+    SetSlotImporting {
+        node: NodeIx,
+        shard: Shard,
+        from: NodeIx,
+    },
+    /// The operator's `CLUSTER SETSLOT <shard> NODE <owner>` on `node`.
+    SetSlotNode {
+        node: NodeIx,
+        shard: Shard,
+        owner: NodeIx,
+    },
 }
 
 impl Action {
@@ -68,11 +80,13 @@ impl Action {
             Action::Crash { .. } => "crash",
             Action::Restart { .. } => "restart",
             Action::LinkBreak { .. } => "link_break",
+            Action::SetSlotImporting { .. } => "setslot_importing",
+            Action::SetSlotNode { .. } => "setslot_node",
         }
     }
 
     /// Every action kind, for coverage tables.
-    pub const KINDS: [&'static str; 13] = [
+    pub const KINDS: [&'static str; 15] = [
         "meet",
         "send_ping",
         "deliver",
@@ -86,6 +100,8 @@ impl Action {
         "crash",
         "restart",
         "link_break",
+        "setslot_importing",
+        "setslot_node",
     ];
 
     /// The node the action happens on (the receiver, for a delivery).
@@ -101,7 +117,9 @@ impl Action {
             | Action::VoteCooldown { node, .. }
             | Action::HandshakeTimeout { node, .. }
             | Action::Crash { node }
-            | Action::Restart { node } => node,
+            | Action::Restart { node }
+            | Action::SetSlotImporting { node, .. }
+            | Action::SetSlotNode { node, .. } => node,
             Action::Deliver { to, .. } => to,
             Action::LinkBreak { from, .. } => from,
         }
@@ -141,6 +159,12 @@ impl std::fmt::Display for Action {
             Action::Crash { node } => write!(f, "n{node}: crash"),
             Action::Restart { node } => write!(f, "n{node}: restart from nodes.conf"),
             Action::LinkBreak { from, to } => write!(f, "link n{from}->n{to} breaks"),
+            Action::SetSlotImporting { node, shard, from } => {
+                write!(f, "n{node}: CLUSTER SETSLOT {shard} IMPORTING n{from}")
+            }
+            Action::SetSlotNode { node, shard, owner } => {
+                write!(f, "n{node}: CLUSTER SETSLOT {shard} NODE n{owner}")
+            }
         }
     }
 }

@@ -56,8 +56,8 @@ pub mod symmetry;
 pub mod trace;
 
 pub use action::Action;
-pub use config::{Bug, ModelCfg, Start};
-pub use message::{Body, Epoch, Gossip, GossipList, Header, Msg, NodeIx, Shard};
+pub use config::{Bug, Finding, ModelCfg, MoveStep, Reshard, Start};
+pub use message::{Body, Epoch, Gossip, GossipList, Header, Msg, NodeIx, Shard, ShardSet};
 pub use state::{Node, Peer, State};
 
 use stateright::{Model, Property};

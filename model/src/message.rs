@@ -3,7 +3,8 @@
 //! Every message carries the sender's header, as every Redis bus message does
 //! (`clusterBuildMessageHdr`): its currentEpoch, the configEpoch and shard of
 //! itself or (for a replica) of its master, and its master. Only the fields the
-//! modelled rules read are kept; slots are abstracted to one shard per master.
+//! modelled rules read are kept; slots are abstracted to shards (one per initial
+//! master), and a master may come to own several by a slot migration.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -17,7 +18,8 @@ pub const MAX_SHARDS: usize = 4;
 /// A node's index in the configuration. Index order is node-id order: node 0
 /// has the smallest id, which decides configEpoch collisions.
 pub type NodeIx = u8;
-/// A shard: the slots one master owns in the initial configuration.
+/// A shard: the slots one master owns in the initial configuration. A
+/// migration moves a shard whole.
 pub type Shard = u8;
 /// An epoch (currentEpoch, configEpoch, lastVoteEpoch); bounded per configuration.
 pub type Epoch = u8;
@@ -33,8 +35,83 @@ pub struct Header {
     pub config_epoch: Epoch,
     /// The sender's master; `None` when the sender is a master (`slaveof` all zeros).
     pub master: Option<NodeIx>,
-    /// The shard the sender (or its master) claims (`myslots`); `None` for no slots.
-    pub shard: Option<Shard>,
+    /// The shards the sender (or its master) claims (`myslots`); empty for no slots.
+    pub shards: ShardSet,
+}
+
+/// A set of shards, as a bit set (a header's `myslots`, an UPDATE's slots,
+/// a node's importing slots); in traces a JSON list of shard numbers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ShardSet(u8);
+
+impl ShardSet {
+    pub const EMPTY: ShardSet = ShardSet(0);
+
+    pub fn single(shard: Shard) -> ShardSet {
+        ShardSet(1 << shard)
+    }
+
+    pub fn contains(&self, shard: Shard) -> bool {
+        self.0 & (1 << shard) != 0
+    }
+
+    pub fn insert(&mut self, shard: Shard) {
+        self.0 |= 1 << shard;
+    }
+
+    pub fn remove(&mut self, shard: Shard) {
+        self.0 &= !(1 << shard);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// The shards, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Shard> + '_ {
+        (0..MAX_SHARDS as Shard).filter(|s| self.contains(*s))
+    }
+
+    /// The smallest shard, if any.
+    pub fn first(&self) -> Option<Shard> {
+        self.iter().next()
+    }
+
+    pub fn bits(&self) -> u8 {
+        self.0
+    }
+}
+
+impl FromIterator<Shard> for ShardSet {
+    fn from_iter<I: IntoIterator<Item = Shard>>(shards: I) -> ShardSet {
+        let mut set = ShardSet::EMPTY;
+        for s in shards {
+            set.insert(s);
+        }
+        set
+    }
+}
+
+impl Serialize for ShardSet {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for ShardSet {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ShardSet, D::Error> {
+        let shards = Vec::<Shard>::deserialize(d)?;
+        if let Some(s) = shards.iter().find(|s| **s as usize >= MAX_SHARDS) {
+            return Err(serde::de::Error::custom(format!(
+                "shard {s}, beyond the model's {MAX_SHARDS} shards"
+            )));
+        }
+        Ok(shards.into_iter().collect())
+    }
 }
 
 /// One gossip entry: a node the sender knows and whether it flags it as failing.
@@ -147,8 +224,16 @@ pub enum Body {
     Ping {
         gossip: GossipList,
     },
+    /// `reply`: an answer to the receiver's PING or MEET, which comes back
+    /// on the receiver's own link to the sender and so shows the sender
+    /// reachable (it ends the ping's wait and clears PFAIL). A PONG the
+    /// sender broadcasts (`clusterBroadcastPong`: after a failover, a slot
+    /// import, to sibling replicas) leaves on the sender's link and reaches
+    /// the receiver on an inbound one, where Redis does neither
+    /// (`!link->inbound` in `clusterProcessPacket`).
     Pong {
         gossip: GossipList,
+        reply: bool,
     },
     /// "`about` is failing": a FAIL a node reached with a majority of reports.
     Fail {
@@ -158,11 +243,12 @@ pub enum Body {
     AuthRequest,
     /// A master grants its vote (`FAILOVER_AUTH_ACK`).
     AuthAck,
-    /// "`owner` serves `shard` with `config_epoch`": sent to a node with a stale claim.
+    /// "`owner` serves `shards` with `config_epoch`": sent to a node with a
+    /// stale claim, with every shard the owner serves in the sender's view.
     Update {
         owner: NodeIx,
         config_epoch: Epoch,
-        shard: Shard,
+        shards: ShardSet,
     },
 }
 
@@ -209,7 +295,7 @@ impl std::fmt::Display for Msg {
             h.config_epoch
         )?;
         match &self.body {
-            Body::Meet { gossip } | Body::Ping { gossip } | Body::Pong { gossip } => {
+            Body::Meet { gossip } | Body::Ping { gossip } | Body::Pong { gossip, .. } => {
                 for g in gossip.iter() {
                     write!(f, " n{}{}", g.node, if g.failing { "?" } else { "" })?;
                 }
@@ -218,8 +304,14 @@ impl std::fmt::Display for Msg {
             Body::Update {
                 owner,
                 config_epoch,
-                shard,
-            } => write!(f, " shard {shard} -> n{owner} c{config_epoch}")?,
+                shards,
+            } => {
+                write!(f, " shards")?;
+                for s in shards.iter() {
+                    write!(f, " {s}")?;
+                }
+                write!(f, " -> n{owner} c{config_epoch}")?
+            }
             Body::AuthRequest | Body::AuthAck => {}
         }
         write!(f, ")")

@@ -42,7 +42,7 @@ impl Peer {
 }
 
 impl Node {
-    /// Everything but the peers, in 58 bits.
+    /// Everything but the peers, in 62 bits.
     fn packed_scalars(&self) -> u64 {
         let election = self.election.map_or(0, |e| {
             1 | u64::from(e.epoch & 0xF) << 1 | u64::from(e.votes) << 5
@@ -61,6 +61,7 @@ impl Node {
             | election << 21
             | u64::from(self.recently_voted) << 34
             | owners << 42
+            | u64::from(self.importing.bits() & 0xF) << 58
     }
 }
 
@@ -82,7 +83,7 @@ impl Msg {
             | u64::from(h.current_epoch & 0xF) << 4
             | u64::from(h.config_epoch & 0xF) << 8
             | opt(h.master) << 12
-            | opt(h.shard) << 16;
+            | u64::from(h.shards.bits() & 0xF) << 16;
         let gossip = |g: &crate::message::GossipList| {
             let (nodes, failing) = g.bits();
             u64::from(nodes) | u64::from(failing) << 8
@@ -90,19 +91,19 @@ impl Msg {
         let (kind, payload) = match &self.body {
             Body::Meet { gossip: g } => (0, gossip(g)),
             Body::Ping { gossip: g } => (1, gossip(g)),
-            Body::Pong { gossip: g } => (2, gossip(g)),
+            Body::Pong { gossip: g, reply } => (if *reply { 2 } else { 7 }, gossip(g)),
             Body::Fail { about } => (3, u64::from(*about)),
             Body::AuthRequest => (4, 0),
             Body::AuthAck => (5, 0),
             Body::Update {
                 owner,
                 config_epoch,
-                shard,
+                shards,
             } => (
                 6,
                 u64::from(*owner & 0xF)
                     | u64::from(*config_epoch & 0xF) << 4
-                    | u64::from(*shard & 0xF) << 8,
+                    | u64::from(shards.bits() & 0xF) << 8,
             ),
         };
         header | kind << 20 | payload << 23
@@ -129,7 +130,8 @@ impl Hash for Ghost {
             | bit(self.election_without_fail) << 1
             | bit(self.rejoined_as_replica) << 2
             | bit(self.untimely) << 3
-            | bit(self.won_without_fail) << 4;
+            | bit(self.won_without_fail) << 4
+            | u64::from(self.taken_alone) << 32;
         let high = self
             .epoch_high
             .iter()
@@ -158,7 +160,8 @@ impl State {
         state.write_u64(
             u64::from(self.meets_pending)
                 | u64::from(self.crashes) << 8
-                | u64::from(self.link_breaks) << 16,
+                | u64::from(self.link_breaks) << 16
+                | u64::from(self.operator) << 24,
         );
         self.ghost.hash(state);
     }

@@ -2,7 +2,7 @@
 //! and the functions it calls, rule by rule.
 
 use crate::config::{Bug, ModelCfg};
-use crate::message::{Body, Epoch, GossipList, Header, Msg, NodeIx, Shard};
+use crate::message::{Body, Epoch, GossipList, Header, Msg, NodeIx, ShardSet};
 use crate::rules;
 use crate::state::{Election, State};
 
@@ -27,7 +27,7 @@ pub fn receive(cfg: &ModelCfg, st: &mut State, me: NodeIx, msg: Msg) {
                 st.nodes[s as usize].peers[me as usize].ping_pending = false;
             }
         }
-        Body::Pong { .. } => {
+        Body::Pong { reply: true, .. } => {
             if pong_ends_handshake(st, me, &msg.header) {
                 return;
             }
@@ -41,7 +41,7 @@ pub fn receive(cfg: &ModelCfg, st: &mut State, me: NodeIx, msg: Msg) {
         return;
     }
     match msg.body {
-        Body::Meet { gossip } | Body::Ping { gossip } | Body::Pong { gossip } => {
+        Body::Meet { gossip } | Body::Ping { gossip } | Body::Pong { gossip, .. } => {
             update_role_and_slots(cfg, st, me, &msg.header);
             process_gossip(cfg, st, me, s, &gossip);
         }
@@ -51,8 +51,8 @@ pub fn receive(cfg: &ModelCfg, st: &mut State, me: NodeIx, msg: Msg) {
         Body::Update {
             owner,
             config_epoch,
-            shard,
-        } => receive_update(st, me, owner, config_epoch, shard),
+            shards,
+        } => receive_update(st, me, owner, config_epoch, shards),
     }
 }
 
@@ -77,17 +77,12 @@ pub fn broadcast(st: &mut State, me: NodeIx, body: Body) {
 pub fn header_of(st: &State, me: NodeIx) -> Header {
     let node = &st.nodes[me as usize];
     let claimant = node.master.unwrap_or(me);
-    let shard = node
-        .owners
-        .iter()
-        .position(|o| *o == Some(claimant))
-        .map(|s| s as Shard);
     Header {
         sender: me,
         current_epoch: node.current_epoch,
         config_epoch: node.epoch_of(me, claimant),
         master: node.master,
-        shard,
+        shards: node.shards_of(claimant),
     }
 }
 
@@ -98,6 +93,7 @@ fn pong_of(st: &State, me: NodeIx) -> Msg {
         header: header_of(st, me),
         body: Body::Pong {
             gossip: GossipList::new(),
+            reply: true,
         },
     }
 }
@@ -175,16 +171,9 @@ fn update_role_and_slots(cfg: &ModelCfg, st: &mut State, me: NodeIx, h: &Header)
     update_role(st, me, h);
     let node = &st.nodes[me as usize];
     let sender_master = node.peers[s as usize].master.unwrap_or(s);
-    let viewed = node
-        .owners
-        .iter()
-        .position(|o| *o == Some(sender_master))
-        .map(|x| x as Shard);
-    let dirty = viewed != h.shard;
+    let dirty = node.shards_of(sender_master) != h.shards;
     if dirty && node.peers[s as usize].master.is_none() {
-        if let Some(shard) = h.shard {
-            update_slots_config_with(st, me, s, h.config_epoch, shard);
-        }
+        update_slots_config_with(st, me, s, h.config_epoch, h.shards);
     }
     if dirty {
         send_update_if_stale(st, me, h);
@@ -218,51 +207,61 @@ fn update_role(st: &mut State, me: NodeIx, h: &Header) {
     }
 }
 
-/// The sender claims a shard whose owner, in my view, has a newer configEpoch:
-/// tell it with an UPDATE. Mirrors the `clusterSendUpdate` check in `clusterProcessPacket`.
+/// The sender claims a shard whose owner, in my view, has a newer
+/// configEpoch: tell it with an UPDATE about that owner and every shard it
+/// serves, for the first such shard only. Mirrors the `clusterSendUpdate`
+/// loop in `clusterProcessPacket`.
 fn send_update_if_stale(st: &mut State, me: NodeIx, h: &Header) {
-    let Some(shard) = h.shard else { return };
     let node = &st.nodes[me as usize];
-    let Some(owner) = node.owners[shard as usize] else {
-        return;
-    };
-    let owner_epoch = node.epoch_of(me, owner);
-    if owner != h.sender && owner_epoch > h.config_epoch {
+    let stale = h.shards.iter().find_map(|shard| {
+        let owner = node.owners[shard as usize]?;
+        let owner_epoch = node.epoch_of(me, owner);
+        (owner != h.sender && owner_epoch > h.config_epoch).then_some((owner, owner_epoch))
+    });
+    if let Some((owner, owner_epoch)) = stale {
         let msg = Msg {
             header: header_of(st, me),
             body: Body::Update {
                 owner,
                 config_epoch: owner_epoch,
-                shard,
+                shards: node.shards_of(owner),
             },
         };
         send(st, me, h.sender, msg);
     }
 }
 
-/// `claimant` claims `shard` with `epoch`: it takes the shard if the current
-/// owner's configEpoch is lower. If that leaves me (or my master) without
-/// slots, I become a replica of the claimant. Mirrors `clusterUpdateSlotsConfigWith`.
+/// `claimant` claims `shards` with `epoch`: it takes each whose current
+/// owner's configEpoch is lower, except one I am importing. If that took a
+/// shard from me (or my master) and left none, I become a replica of the
+/// claimant. Mirrors `clusterUpdateSlotsConfigWith`.
 pub fn update_slots_config_with(
     st: &mut State,
     me: NodeIx,
     claimant: NodeIx,
     epoch: Epoch,
-    shard: Shard,
+    shards: ShardSet,
 ) {
-    let node = &mut st.nodes[me as usize];
-    let owner = node.owners[shard as usize];
-    if owner == Some(claimant) {
+    if claimant == me {
         return;
     }
-    if let Some(o) = owner {
-        if node.epoch_of(me, o) >= epoch {
-            return;
-        }
-    }
-    node.owners[shard as usize] = Some(claimant);
+    let node = &mut st.nodes[me as usize];
     let my_primary = node.master.unwrap_or(me);
-    if owner == Some(my_primary) && claimant != me {
+    let mut lost_mine = false;
+    for shard in shards.iter() {
+        let owner = node.owners[shard as usize];
+        if owner == Some(claimant) || node.importing.contains(shard) {
+            continue;
+        }
+        if let Some(o) = owner {
+            if node.epoch_of(me, o) >= epoch {
+                continue;
+            }
+        }
+        node.owners[shard as usize] = Some(claimant);
+        lost_mine |= owner == Some(my_primary);
+    }
+    if lost_mine && node.shards_of(my_primary).is_empty() {
         let was_master = node.master.is_none();
         // A running election is not reset (`clusterSetMaster` leaves the
         // failover_auth_* state): it expires at its auth timeout, and its
@@ -270,6 +269,8 @@ pub fn update_slots_config_with(
         // my new master fails.
         node.master = Some(claimant);
         if was_master {
+            // `clusterSetMaster` closes a master's open slots.
+            node.importing = ShardSet::EMPTY;
             st.ghost.rejoined_as_replica = true;
         }
     }
@@ -424,18 +425,20 @@ fn win_election(st: &mut State, me: NodeIx, epoch: Epoch) {
         *o = Some(me);
     }
     st.ghost.wins[epoch as usize] |= 1 << me;
-    broadcast(
-        st,
-        me,
-        Body::Pong {
-            gossip: GossipList::new(),
-        },
-    );
+    broadcast(st, me, broadcast_pong());
 }
 
-/// An UPDATE about `owner`'s shard with a newer configEpoch is applied.
+/// The PONG `clusterBroadcastPong` sends: not a reply (see `Body::Pong`).
+pub fn broadcast_pong() -> Body {
+    Body::Pong {
+        gossip: GossipList::new(),
+        reply: false,
+    }
+}
+
+/// An UPDATE about `owner`'s shards with a newer configEpoch is applied.
 /// Mirrors the UPDATE branch of `clusterProcessPacket`.
-fn receive_update(st: &mut State, me: NodeIx, owner: NodeIx, epoch: Epoch, shard: Shard) {
+fn receive_update(st: &mut State, me: NodeIx, owner: NodeIx, epoch: Epoch, shards: ShardSet) {
     if owner == me {
         return;
     }
@@ -445,5 +448,5 @@ fn receive_update(st: &mut State, me: NodeIx, owner: NodeIx, epoch: Epoch, shard
     }
     peer.master = None;
     peer.config_epoch = epoch;
-    update_slots_config_with(st, me, owner, epoch, shard);
+    update_slots_config_with(st, me, owner, epoch, shards);
 }

@@ -49,7 +49,7 @@ pub fn gossip_wanted(table_size: usize) -> usize {
 pub fn may_vote_for(cfg: &ModelCfg, me: NodeIx, node: &Node, request: &Header) -> bool {
     let candidate = request.sender;
     // Only masters serving slots vote.
-    if node.master.is_some() || node.my_shard(me).is_none() {
+    if node.master.is_some() || node.my_shards(me).is_empty() {
         return false;
     }
     // A request from an older epoch is stale.
@@ -76,13 +76,28 @@ pub fn may_vote_for(cfg: &ModelCfg, me: NodeIx, node: &Node, request: &Header) -
     no_newer_owner(me, node, request)
 }
 
-/// The request's claimed shard has no owner with a configEpoch above the claim.
-/// Part of `clusterSendFailoverAuthIfNeeded`.
+/// No shard the request claims has an owner with a configEpoch above the
+/// claim's. Part of `clusterSendFailoverAuthIfNeeded`.
 fn no_newer_owner(me: NodeIx, node: &Node, request: &Header) -> bool {
-    match request.shard.and_then(|s| node.owners[s as usize]) {
-        Some(owner) => node.epoch_of(me, owner) <= request.config_epoch,
-        None => true,
-    }
+    request
+        .shards
+        .iter()
+        .all(|s| match node.owners[s as usize] {
+            Some(owner) => node.epoch_of(me, owner) <= request.config_epoch,
+            None => true,
+        })
+}
+
+/// Whether I take a new configEpoch on my own: mine is 0 or not the
+/// greatest I know of (currentEpoch and every node's configEpoch, mine
+/// included, as `clusterGetMaxEpoch` counts). Mirrors
+/// `clusterBumpConfigEpochWithoutConsensus`.
+pub fn must_bump_without_consensus(node: &Node) -> bool {
+    let known = node
+        .known_peers()
+        .map(|j| node.peers[j as usize].config_epoch);
+    let max = known.fold(node.current_epoch.max(node.config_epoch), Epoch::max);
+    node.config_epoch == 0 || node.config_epoch != max
 }
 
 /// Whether an AUTH_ACK counts for my election: from a node that is, in my

@@ -2,7 +2,7 @@
 //! nodes, and the history ("ghost") variables the properties read.
 
 use crate::config::{ModelCfg, Start};
-use crate::message::{Epoch, Msg, NodeIx, Shard, MAX_NODES, MAX_SHARDS};
+use crate::message::{Epoch, Msg, NodeIx, Shard, ShardSet, MAX_NODES, MAX_SHARDS};
 use crate::network::Network;
 use crate::symmetry::Swaps;
 use serde::Serialize;
@@ -10,6 +10,9 @@ use tinyvec::ArrayVec;
 
 /// Epochs a configuration may reach: 0 to `EPOCH_SLOTS - 1`.
 pub const EPOCH_SLOTS: usize = 8;
+
+/// `State::operator` once `redis-cli` gave up on a refused step.
+pub const MOVE_ABORTED: u8 = 0xF;
 
 /// A node's view of every node, indexed by node (its own entry unused).
 pub type Peers = ArrayVec<[Peer; MAX_NODES]>;
@@ -63,6 +66,9 @@ pub struct Node {
     pub master: Option<NodeIx>,
     /// Who owns each shard in my view (`server.cluster->slots`).
     pub owners: Owners,
+    /// Shards I am importing (`importing_slots_from`; the source is the
+    /// configuration's, so only the shards are kept).
+    pub importing: ShardSet,
     /// Indexed by node; my own entry is unused.
     pub peers: Peers,
     // --- Volatile, lost on crash. ---
@@ -96,6 +102,9 @@ pub struct Ghost {
     /// A step happened that a timely network would not take (a timeout while
     /// the answer was still coming, a lost message): liveness is not promised.
     pub untimely: bool,
+    /// Bit `e`: a node took configEpoch `e` without consensus (`SETSLOT
+    /// NODE` of an imported shard).
+    pub taken_alone: u8,
 }
 
 /// The whole cluster. Hashed packed (see `packing`), as the representative
@@ -111,6 +120,9 @@ pub struct State {
     pub crashes: u8,
     pub link_breaks: u8,
     pub ghost: Ghost,
+    /// The operator's slot migration (`ModelCfg::reshard`): how many of its
+    /// steps are done, or `MOVE_ABORTED` once a step was refused.
+    pub operator: u8,
     /// The configuration's interchangeable nodes (constant; not hashed).
     #[serde(skip)]
     pub symmetry: Swaps,
@@ -129,6 +141,7 @@ impl State {
             meets_pending: ((1u16 << cfg.meets.len()) - 1) as u8,
             crashes: 0,
             link_breaks: 0,
+            operator: 0,
             ghost: Ghost {
                 epoch_high: [initial_epoch(cfg); MAX_NODES],
                 ..Ghost::default()
@@ -185,21 +198,29 @@ impl Node {
             config_epoch: own_epoch(me),
             master: cfg.initial_master(me),
             owners,
+            importing: ShardSet::EMPTY,
             peers,
             election: None,
             recently_voted: 0,
         }
     }
 
-    /// The shard I claim: mine if I am a master owning one (one shard per master at most).
-    pub fn my_shard(&self, me: NodeIx) -> Option<Shard> {
+    /// The shards I claim: those I own, if I am a master.
+    pub fn my_shards(&self, me: NodeIx) -> ShardSet {
         if self.master.is_some() {
-            return None;
+            return ShardSet::EMPTY;
         }
+        self.shards_of(me)
+    }
+
+    /// The shards `j` owns in my view (`j->slots`).
+    pub fn shards_of(&self, j: NodeIx) -> ShardSet {
         self.owners
             .iter()
-            .position(|o| *o == Some(me))
-            .map(|s| s as Shard)
+            .enumerate()
+            .filter(|(_, o)| **o == Some(j))
+            .map(|(s, _)| s as Shard)
+            .collect()
     }
 
     /// configEpoch of `j` in my view (my own when `j` is me).

@@ -2,11 +2,11 @@
 //! is in `receive`; this module holds cron, timers, the operator and faults.
 
 use crate::action::Action;
-use crate::config::{Bug, ModelCfg};
-use crate::message::{Body, Epoch, Gossip, GossipList, Msg, NodeIx, MAX_NODES};
-use crate::receive::{header_of, pong_matters, receive, send};
+use crate::config::{Bug, ModelCfg, MoveStep};
+use crate::message::{Body, Epoch, Gossip, GossipList, Msg, NodeIx, Shard, MAX_NODES};
+use crate::receive::{broadcast, broadcast_pong, header_of, pong_matters, receive, send};
 use crate::rules;
-use crate::state::{Election, State};
+use crate::state::{Election, State, MOVE_ABORTED};
 
 /// Every action enabled in `st`.
 pub fn enabled(cfg: &ModelCfg, st: &State, out: &mut Vec<Action>) {
@@ -37,6 +37,30 @@ pub fn enabled(cfg: &ModelCfg, st: &State, out: &mut Vec<Action>) {
             out.push(Action::Restart { node: i });
         }
     }
+    if let Some(action) = operator_action(cfg, st) {
+        out.push(action);
+    }
+}
+
+/// The operator's next migration step, once its node is up (`redis-cli`
+/// cannot reach a node that is down; the model's operator waits for it,
+/// which includes giving up there).
+pub fn operator_action(cfg: &ModelCfg, st: &State) -> Option<Action> {
+    let r = cfg.reshard?;
+    let step = *r.steps(cfg.masters).get(st.operator as usize)?;
+    let action = match step {
+        MoveStep::Importing { node } => Action::SetSlotImporting {
+            node,
+            shard: r.shard,
+            from: r.from,
+        },
+        MoveStep::Node { node } => Action::SetSlotNode {
+            node,
+            shard: r.shard,
+            owner: r.to,
+        },
+    };
+    st.nodes[action.lane() as usize].up.then_some(action)
 }
 
 /// Cron and timer actions of an up node, and its crash.
@@ -186,7 +210,7 @@ fn may_time_out(cfg: &ModelCfg, st: &State, i: NodeIx, j: NodeIx) -> bool {
     let pong_in_flight = st
         .link(j, i)
         .iter()
-        .any(|m| matches!(m.body, Body::Pong { .. }));
+        .any(|m| matches!(m.body, Body::Pong { reply: true, .. }));
     !ping_in_flight && !pong_in_flight
 }
 
@@ -253,6 +277,19 @@ pub fn apply(cfg: &ModelCfg, st: &mut State, action: &Action) {
             st.link_breaks += 1;
             st.net.clear(from, to);
         }
+        Action::SetSlotImporting { node, shard, from } => {
+            let done = set_slot_importing(st, node, shard, from);
+            next_operator_step(st, done);
+        }
+        Action::SetSlotNode { node, shard, owner } => {
+            let done = set_slot_node(cfg, st, node, shard, owner);
+            // The source may have turned itself into a replica already (the
+            // target's PONG took its last slot): `redis-cli` accepts that
+            // refusal (`clusterManagerMoveSlot`, issue #9223).
+            let source_gone = cfg.reshard.is_some_and(|r| r.from == node)
+                && st.nodes[node as usize].master.is_some();
+            next_operator_step(st, done || source_gone);
+        }
     }
     for (high, node) in st.ghost.epoch_high.iter_mut().zip(&st.nodes) {
         if node.up {
@@ -284,6 +321,54 @@ fn fail_undo(cfg: &ModelCfg, st: &mut State, node: NodeIx, about: NodeIx) {
     let p = &mut st.nodes[node as usize].peers[about as usize];
     p.fail = false;
     p.fail_aged = false;
+}
+
+/// The operator goes on after a step that succeeded, and gives up after one
+/// that was refused, as `redis-cli` stops at the first error.
+fn next_operator_step(st: &mut State, done: bool) {
+    st.operator = if done { st.operator + 1 } else { MOVE_ABORTED };
+}
+
+/// `CLUSTER SETSLOT <shard> IMPORTING <from>` on `me`; false if refused.
+/// Mirrors the IMPORTING branch of `clusterCommand`.
+fn set_slot_importing(st: &mut State, me: NodeIx, shard: Shard, from: NodeIx) -> bool {
+    let node = &mut st.nodes[me as usize];
+    let from_is_master = node.peers[from as usize].known && node.is_master(me, from);
+    if node.master.is_some() || node.owners[shard as usize] == Some(me) || !from_is_master {
+        return false;
+    }
+    node.importing.insert(shard);
+    true
+}
+
+/// `CLUSTER SETSLOT <shard> NODE <owner>` on `me`; false if refused. The
+/// keys have been migrated, so the source's "I still hold keys" check
+/// passes. A master left without slots replicates the new owner; the
+/// target of an import takes a configEpoch of its own and PONGs everyone.
+/// Mirrors the NODE branch of `clusterCommand`.
+fn set_slot_node(cfg: &ModelCfg, st: &mut State, me: NodeIx, shard: Shard, owner: NodeIx) -> bool {
+    let node = &mut st.nodes[me as usize];
+    let owner_known = owner == me || node.peers[owner as usize].known;
+    if node.master.is_some() || !owner_known || !node.is_master(me, owner) {
+        return false;
+    }
+    let was_mine = node.owners[shard as usize] == Some(me);
+    node.owners[shard as usize] = Some(owner);
+    if was_mine && owner != me && node.my_shards(me).is_empty() {
+        // `clusterSetMaster` closes a master's open slots.
+        node.master = Some(owner);
+        node.importing = crate::message::ShardSet::EMPTY;
+    }
+    if owner == me && node.importing.contains(shard) {
+        if rules::must_bump_without_consensus(node) && cfg.bug != Some(Bug::SetSlotNoBump) {
+            node.current_epoch += 1;
+            node.config_epoch = node.current_epoch;
+            st.ghost.taken_alone |= 1 << node.config_epoch;
+        }
+        node.importing.remove(shard);
+        broadcast(st, me, broadcast_pong());
+    }
+    true
 }
 
 /// 2·NT or more have passed since `p` was flagged FAIL (if it is).
@@ -330,9 +415,7 @@ fn start_election(cfg: &ModelCfg, st: &mut State, me: NodeIx) {
     for j in siblings {
         let pong = Msg {
             header: header_of(st, me),
-            body: Body::Pong {
-                gossip: GossipList::new(),
-            },
+            body: broadcast_pong(),
         };
         if pong_matters(cfg, st, j, &pong) {
             send(st, me, j, pong);

@@ -11,7 +11,7 @@
 //! stateright stores the concrete states and only dedups by fingerprint.
 //! `specs/model.md` argues why the properties are symmetric.
 
-use crate::message::{Body, GossipList, Msg, NodeIx, Shard, MAX_NODES, MAX_SHARDS};
+use crate::message::{Body, GossipList, Msg, NodeIx, Shard, ShardSet, MAX_NODES, MAX_SHARDS};
 use crate::state::{Node, Peer, State, EPOCH_SLOTS};
 use serde::Serialize;
 
@@ -110,6 +110,10 @@ impl Permutation {
             .fold(0, |acc, i| acc | 1 << self.node[i])
     }
 
+    fn shards(&self, set: ShardSet) -> ShardSet {
+        set.iter().map(|s| self.shard[s as usize]).collect()
+    }
+
     fn peer(&self, p: &Peer) -> Peer {
         Peer {
             master: self.opt(p.master),
@@ -131,6 +135,7 @@ impl Permutation {
             f.votes = self.bits(e.votes);
         }
         y.recently_voted = self.bits(x.recently_voted);
+        y.importing = self.shards(x.importing);
         y
     }
 
@@ -147,7 +152,7 @@ impl Permutation {
         let mut out = *m;
         out.header.sender = self.n(m.header.sender);
         out.header.master = self.opt(m.header.master);
-        out.header.shard = m.header.shard.map(|s| self.shard[s as usize]);
+        out.header.shards = self.shards(m.header.shards);
         out.body = match m.body {
             Body::Meet { gossip } => Body::Meet {
                 gossip: self.gossip(&gossip),
@@ -155,8 +160,9 @@ impl Permutation {
             Body::Ping { gossip } => Body::Ping {
                 gossip: self.gossip(&gossip),
             },
-            Body::Pong { gossip } => Body::Pong {
+            Body::Pong { gossip, reply } => Body::Pong {
                 gossip: self.gossip(&gossip),
+                reply,
             },
             Body::Fail { about } => Body::Fail {
                 about: self.n(about),
@@ -164,11 +170,11 @@ impl Permutation {
             Body::Update {
                 owner,
                 config_epoch,
-                shard,
+                shards,
             } => Body::Update {
                 owner: self.n(owner),
                 config_epoch,
-                shard: self.shard[shard as usize],
+                shards: self.shards(shards),
             },
             other @ (Body::AuthRequest | Body::AuthAck) => other,
         };

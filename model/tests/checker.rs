@@ -51,6 +51,11 @@ fn vote_not_persisted_is_caught() {
 }
 
 #[test]
+fn slot_import_without_bump_is_caught() {
+    assert_caught(Bug::SetSlotNoBump, "a finished move sticks", 10);
+}
+
+#[test]
 fn fail_on_minority_is_caught() {
     assert_caught(
         Bug::FailOnMinority,

@@ -45,6 +45,10 @@ pub struct CheckArgs {
     /// Visit states that differ only by swapping interchangeable nodes too.
     #[arg(long)]
     pub no_symmetry: bool,
+    /// Check only this property (by its name in the report), including a
+    /// finding the configuration otherwise searches for on its own.
+    #[arg(long)]
+    pub property: Option<String>,
     /// Override the configuration's bound on epochs.
     #[arg(long)]
     pub max_epoch: Option<u8>,
@@ -125,11 +129,16 @@ pub struct RunResult {
     pub seconds: f64,
     pub peak_rss: Option<u64>,
     pub properties: Vec<PropertyResult>,
+    /// The configuration's findings (properties Redis 7.0 itself breaks):
+    /// each one's shortest counterexample length, `None` if not reproduced.
+    pub findings: Vec<(&'static str, Option<usize>)>,
 }
 
 impl RunResult {
+    /// Every property as expected, and every finding reproduced.
     pub fn ok(&self) -> bool {
         self.properties.iter().all(PropertyResult::ok)
+            && self.findings.iter().all(|(_, steps)| steps.is_some())
     }
 
     fn rate(&self, count: usize) -> f64 {
@@ -156,6 +165,13 @@ pub fn run(args: &CheckArgs) -> Result<bool, String> {
         if args.no_symmetry {
             cfg = cfg.without_symmetry();
         }
+        if let Some(p) = &args.property {
+            // The name lives as long as the run; the model keeps `&'static str`s.
+            cfg = cfg.focused_on(Box::leak(p.clone().into_boxed_str()));
+            if ClusterModel::new(cfg.clone()).properties().is_empty() {
+                return Err(format!("{}: no property named {p:?}", cfg.name));
+            }
+        }
         cfg.max_epoch = args.max_epoch.unwrap_or(cfg.max_epoch);
         cfg.max_in_flight = args.max_in_flight.unwrap_or(cfg.max_in_flight);
         cfg.max_crashes = args.max_crashes.unwrap_or(cfg.max_crashes);
@@ -164,11 +180,26 @@ pub fn run(args: &CheckArgs) -> Result<bool, String> {
             let out = trace_path(args.trace_out.as_deref(), &cfg, name);
             counterexample::report(&cfg, name, path, Some(&out))?;
         }
+        let mut result = result;
+        // A finding lies within the configuration's own bounds; with others
+        // it may not, and is not searched for.
+        let own_bounds =
+            args.max_epoch.is_none() && args.max_in_flight.is_none() && args.max_crashes.is_none();
+        let searched = cfg.bug.is_none() && cfg.focus.is_none() && own_bounds;
+        if searched && result.extent != Extent::StoppedAtViolation {
+            result.findings = reproduce_findings(&cfg)?;
+        } else if !cfg.findings.is_empty() && cfg.focus.is_none() {
+            eprintln!(
+                "{}: its findings are not searched for in this run",
+                cfg.name
+            );
+        }
         all_ok &= result.ok();
         print_report(&result);
         results.push(result);
     }
     let overridden = args.dfs
+        || args.property.is_some()
         || args.max_depth.is_some()
         || args.max_epoch.is_some()
         || args.max_in_flight.is_some()
@@ -225,6 +256,16 @@ fn compare_with_pins(results: &[RunResult]) -> bool {
                 ok = false;
             }
         }
+        for &(finding, steps) in &r.findings {
+            let pin = pins::finding_steps(r.config, finding);
+            if steps.is_some() && steps != pin {
+                println!(
+                    "{}: \"{finding}\" in {steps:?} steps, pinned {pin:?} (model/src/pins.rs)",
+                    r.config
+                );
+                ok = false;
+            }
+        }
     }
     ok
 }
@@ -236,7 +277,12 @@ pub fn check_one(cfg: ModelCfg, args: &CheckArgs) -> (RunResult, Vec<(&'static s
     let name = cfg.name;
     // A seeded bug is searched for without the configuration's depth (its
     // counterexample may lie deeper), and --dfs asks for the whole space.
-    let own_depth = cfg.check_depth.filter(|_| cfg.bug.is_none() && !args.dfs);
+    // A finding checked alone (`--property`) is searched within its own depth.
+    let finding = cfg.findings.iter().find(|f| Some(f.property) == cfg.focus);
+    let own_depth = match finding {
+        Some(f) => Some(f.within),
+        None => cfg.check_depth.filter(|_| cfg.bug.is_none() && !args.dfs),
+    };
     let max_depth = args.max_depth.or(own_depth);
     // A depth bound means "every state within D steps", which only a
     // breadth-first search on one thread guarantees (a depth-first one, or
@@ -315,11 +361,41 @@ pub fn check_one(cfg: ModelCfg, args: &CheckArgs) -> (RunResult, Vec<(&'static s
         seconds,
         peak_rss: memory::peak_rss_bytes(),
         properties: props,
+        findings: vec![],
     };
     (result, counterexamples)
 }
 
 type Found = Vec<(&'static str, Trace)>;
+
+/// Search for each of the configuration's findings on its own (its only
+/// property), breadth-first on one thread, so the counterexample printed and
+/// written beside the others is a shortest one; within the finding's own
+/// depth.
+fn reproduce_findings(cfg: &ModelCfg) -> Result<Vec<(&'static str, Option<usize>)>, String> {
+    let mut out = Vec::new();
+    for f in &cfg.findings {
+        let finding = f.property;
+        let focused = cfg.clone().focused_on(finding);
+        let depth = f.within;
+        eprintln!("searching {} for the finding \"{finding}\"", cfg.name);
+        let mut builder = ClusterModel::new(focused.clone())
+            .checker()
+            .finish_when(HasDiscoveries::AnyFailures);
+        builder = builder.target_max_depth(depth + 2);
+        let (_, _, _, found) = watch(builder.spawn_bfs(), Instant::now());
+        let steps = match found.iter().find(|(n, _)| *n == finding) {
+            Some((_, path)) => {
+                let trace = trace_path(None, &focused, finding);
+                counterexample::report(&focused, finding, path, Some(&trace))?;
+                Some(path.clone().into_actions().len())
+            }
+            None => None,
+        };
+        out.push((finding, steps));
+    }
+    Ok(out)
+}
 
 /// Print progress every second until the checker is done.
 fn watch<C: Checker<ClusterModel>>(checker: C, start: Instant) -> (usize, usize, usize, Found) {
@@ -377,6 +453,13 @@ fn print_report(r: &RunResult) {
             _ => "always",
         };
         println!("  {:<9} {:<52} {}", kind, p.name, p.verdict());
+    }
+    for (name, steps) in &r.findings {
+        let verdict = match steps {
+            Some(n) => format!("reproduced in {n} steps"),
+            None => "NOT REPRODUCED".to_string(),
+        };
+        println!("  {:<9} {:<52} {verdict}", "finding", name);
     }
 }
 

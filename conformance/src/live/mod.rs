@@ -8,11 +8,13 @@
 //! - [`observe`], [`snapshot`]: what is recorded, in time order.
 //! - [`cluster`], [`form`]: a cluster of one kind, and forming it.
 //! - [`scenarios`], [`milestones`]: the fault scenarios, and what each
-//!   must show in the recorded frames.
+//!   must show in the recorded frames; [`manual`] and [`collision`] hold
+//!   the scenarios that steer an election or a slot migration.
 //! - [`output`]: the `clusterbus-observed` trace, its diagram and summary.
 
 pub mod check;
 pub mod cluster;
+pub mod collision;
 pub mod cost;
 pub mod error;
 pub mod form;

@@ -39,7 +39,7 @@ pub struct RecordArgs {
     #[arg(long)]
     pub server: String,
     /// One of: form-3, create-3m3r, failover-3m1r, rejoin, contested-3m2r,
-    /// pause, partition, manual-failover, lost-votes, random.
+    /// pause, partition, manual-failover, lost-votes, collision, random.
     #[arg(long)]
     pub scenario: String,
     /// Where the trace goes (JSON lines); FILE.svg and FILE.html beside it,

@@ -11,7 +11,7 @@ use super::milestones::{self as ms, Milestone};
 use super::rules::Nodes;
 
 /// The scenario names `live record --scenario` takes.
-pub const NAMES: [&str; 10] = [
+pub const NAMES: [&str; 11] = [
     "form-3",
     "create-3m3r",
     "failover-3m1r",
@@ -21,6 +21,7 @@ pub const NAMES: [&str; 10] = [
     "partition",
     "manual-failover",
     "lost-votes",
+    "collision",
     "random",
 ];
 
@@ -37,7 +38,8 @@ pub fn node_count(name: &str, setup: &Setup) -> Result<usize, LiveError> {
     Ok(match name {
         "form-3" => 3,
         "create-3m3r" => 6,
-        "failover-3m1r" | "rejoin" | "pause" | "partition" | "manual-failover" | "lost-votes" => 4,
+        "failover-3m1r" | "rejoin" | "pause" | "partition" | "manual-failover" | "lost-votes"
+        | "collision" => 4,
         "contested-3m2r" => 5,
         "random" => setup.masters + setup.replicas,
         other => {
@@ -61,6 +63,7 @@ pub fn run(name: &str, c: &mut Cluster, setup: &Setup) -> Result<Vec<Milestone>,
         "partition" => partition(c),
         "manual-failover" => super::manual::manual_failover(c),
         "lost-votes" => super::manual::lost_votes(c),
+        "collision" => super::collision::collision(c),
         "random" => super::random::random(c, setup),
         other => Err(LiveError::Usage(format!("unknown scenario {other:?}"))),
     }

@@ -291,6 +291,10 @@ both_kinds! {
     lost_votes_redis, lost_votes_clusterbus, "lost-votes", |o: &super::Outcome| {
         assert!(frames(&o.events).any(|f| f.msg_type == "AUTH_ACK" && f.fate == Fate::Dropped));
     };
+    collision_redis, collision_clusterbus, "collision", |o: &super::Outcome| {
+        // Its milestones (all seen) are the double claim and its end.
+        assert_outside(o, "two masters claim slots with configEpoch");
+    };
 }
 
 #[test]

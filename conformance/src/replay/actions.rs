@@ -4,10 +4,11 @@
 
 use super::mapping::{Mapping, NODE_TIMEOUT_MS};
 use super::Replayer;
-use clusterbus_model::{Action, NodeIx, State};
+use clusterbus_model::{Action, NodeIx, Shard, State};
 use clusterbus_node::codec::{flags, NodeName};
 use clusterbus_node::core::election::{auth_retry_ms, auth_timeout_ms};
-use clusterbus_node::core::{ClusterCommand, Event, GossipChoice, LinkState, NodeEntry};
+use clusterbus_node::core::migration::SetSlot;
+use clusterbus_node::core::{name_str, ClusterCommand, Event, GossipChoice, LinkState, NodeEntry};
 
 impl Replayer {
     pub(super) fn perform(&mut self, _before: &State, action: &Action) -> Result<(), String> {
@@ -108,8 +109,31 @@ impl Replayer {
             Action::Crash { node } => self.crash(node)?,
             Action::Restart { node } => self.restart(node)?,
             Action::LinkBreak { from, to } => self.queue(from, to).clear(),
+            Action::SetSlotImporting { node, shard, from } => self.set_slot(
+                node,
+                shard,
+                SetSlot::Importing(name_str(&self.map.id(from))),
+            ),
+            Action::SetSlotNode { node, shard, owner } => {
+                self.set_slot(node, shard, SetSlot::Node(name_str(&self.map.id(owner))))
+            }
         }
         Ok(())
+    }
+
+    /// The operator's `CLUSTER SETSLOT` on every slot of `shard`. The keys
+    /// have moved by then: the node holds none in the slot.
+    fn set_slot(&mut self, i: NodeIx, shard: Shard, action: SetSlot) {
+        let (start, end) = self.map.shard_range(shard);
+        for slot in start..=end {
+            let cmd = ClusterCommand::SetSlot {
+                slot,
+                action: action.clone(),
+                keys_in_slot: 0,
+                entropy: 0,
+            };
+            self.handle(i, Event::Command(cmd));
+        }
     }
 
     /// Node `i`'s table entry for `peer`: by its id, else a handshake node

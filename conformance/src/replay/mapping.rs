@@ -2,7 +2,7 @@
 //! become 40-hex ids and loopback addresses, shards become slot ranges, and
 //! a formed cluster becomes the nodes.conf each node starts from.
 
-use clusterbus_model::{ModelCfg, NodeIx, Shard, Start};
+use clusterbus_model::{ModelCfg, NodeIx, Shard, ShardSet, Start};
 use clusterbus_node::codec::NodeName;
 use clusterbus_node::config::{NodeRecord, NodesConf, SlotRange};
 use clusterbus_node::core::{name_str, CoreConfig, NodeIdentity};
@@ -15,6 +15,47 @@ pub const NODE_TIMEOUT_MS: u64 = 1_000;
 pub const CLOCK_START_MS: u64 = 1_000_000;
 const IP: &str = "127.0.0.1";
 const PORT_BASE: u16 = 30_000;
+
+/// The slot range of each shard: the node's own even split, except that a
+/// shard the configuration's operator moves is one slot at the edge of its
+/// range (its last; the first for shard 0), and the shard before it (after
+/// it, for shard 0) takes the rest, so that the model's one migration step
+/// is one `CLUSTER SETSLOT` on the node.
+pub fn shard_ranges(cfg: &ModelCfg) -> Vec<(u16, u16)> {
+    let mut ranges = slot_split(cfg.masters as usize);
+    if let Some(k) = cfg.reshard.map(|r| r.shard as usize) {
+        let (start, end) = ranges[k];
+        ranges[k] = (end, end);
+        match k.checked_sub(1) {
+            Some(before) => ranges[before].1 = end - 1,
+            None => {
+                ranges[0] = (start, start);
+                ranges[1].0 = start + 1;
+            }
+        }
+    }
+    ranges
+}
+
+/// The shards whose ranges (`shards[k]` is shard `k`'s) make up exactly the
+/// ascending, merged ranges `slots`; `Err` names a range that splits one.
+pub fn shards_covering(shards: &[(u16, u16)], slots: &[(u16, u16)]) -> Result<ShardSet, String> {
+    let mut set = ShardSet::EMPTY;
+    for &(start, end) in slots {
+        let mut next = start;
+        loop {
+            let Some(k) = shards.iter().position(|r| r.0 == next && r.1 <= end) else {
+                return Err(format!("slots {start}-{end} are not whole shards"));
+            };
+            set.insert(k as Shard);
+            if shards[k].1 == end {
+                break;
+            }
+            next = shards[k].1 + 1;
+        }
+    }
+    Ok(set)
+}
 
 /// Ids, addresses and slot ranges of one configuration.
 #[derive(Clone, Debug)]
@@ -39,7 +80,7 @@ impl Mapping {
         Mapping {
             cfg: cfg.clone(),
             ids,
-            shards: slot_split(cfg.masters as usize),
+            shards: shard_ranges(cfg),
         }
     }
 
@@ -99,18 +140,10 @@ impl Mapping {
         self.shards[shard as usize]
     }
 
-    /// The shard whose range is exactly `slots`; `Err` for any other set.
-    pub fn shard_of(&self, slots: &[(u16, u16)]) -> Result<Option<Shard>, String> {
-        match slots {
-            [] => Ok(None),
-            [(s, e)] => self
-                .shards
-                .iter()
-                .position(|r| r == &(*s, *e))
-                .map(|k| Some(k as Shard))
-                .ok_or_else(|| format!("slots {s}-{e} are no shard")),
-            more => Err(format!("{} slot ranges are no shard", more.len())),
-        }
+    /// The shards whose ranges together are exactly `slots`; `Err` for a
+    /// set that splits a shard.
+    pub fn shards_of(&self, slots: &[(u16, u16)]) -> Result<ShardSet, String> {
+        shards_covering(&self.shards, slots)
     }
 
     /// The nodes.conf node `me` of a formed cluster starts from: masters

@@ -356,7 +356,9 @@ impl Replayer {
             let projected = codec::decode(&bytes)
                 .map_err(|e| format!("n{i}->n{to}: a frame does not decode: {e}"))
                 .and_then(|m| {
-                    project::msg_of_wire(&self.map, &m).map_err(|e| format!("n{i}->n{to}: {e}"))
+                    let reply = matches!(at, LinkId::Outbound(_));
+                    project::msg_of_wire(&self.map, &m, reply)
+                        .map_err(|e| format!("n{i}->n{to}: {e}"))
                 });
             self.queue(i, to).push_back(InFlight {
                 bytes,

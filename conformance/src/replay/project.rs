@@ -3,7 +3,7 @@
 //! can be compared field by field after every step.
 
 use super::mapping::Mapping;
-use clusterbus_model::{Body, Gossip, GossipList, Header, Msg, Node, NodeIx};
+use clusterbus_model::{Body, Gossip, GossipList, Header, Msg, Node, NodeIx, Shard, ShardSet};
 use clusterbus_node::codec::{self, flags, NodeName};
 use clusterbus_node::core::Core;
 use serde::Serialize;
@@ -37,6 +37,8 @@ pub struct NodeView {
     pub master: Option<NodeIx>,
     /// Owner of each shard in my view; `Err` when a shard's slots are split.
     pub owners: Vec<Result<Option<NodeIx>, String>>,
+    /// The shards I am importing; `Err` when a shard is partly imported.
+    pub importing: Result<ShardSet, String>,
     pub peers: Vec<PeerView>,
     /// The running election: its epoch and the masters that voted (bit set).
     pub election: Option<(u64, u8)>,
@@ -75,6 +77,7 @@ impl NodeView {
             config_epoch: node.config_epoch as u64,
             master: node.master,
             owners: node.owners.iter().map(|o| Ok(*o)).collect(),
+            importing: Ok(node.importing),
             peers,
             election: node.election.as_ref().map(|e| (e.epoch as u64, e.votes)),
         }
@@ -136,6 +139,19 @@ impl NodeView {
                 Ok(first.and_then(|o| map.index_of(&o)))
             })
             .collect();
+        let importing = (0..map.cfg.masters)
+            .filter_map(|s| {
+                let (start, end) = map.shard_range(s);
+                let open = (start..=end)
+                    .filter(|slot| core.importing_from(*slot).is_some())
+                    .count();
+                match open {
+                    0 => None,
+                    n if n == usize::from(end - start) + 1 => Some(Ok(s as Shard)),
+                    _ => Some(Err(format!("slots {start}-{end} are partly imported"))),
+                }
+            })
+            .collect::<Result<ShardSet, String>>();
         let e = core.election();
         let election = (e.auth_sent && !e.expired).then(|| {
             let votes = e
@@ -152,6 +168,7 @@ impl NodeView {
             config_epoch: core.config_epoch(),
             master: core.master().and_then(|m| map.index_of(&m)),
             owners,
+            importing,
             peers,
             election,
         }
@@ -165,6 +182,7 @@ impl NodeView {
             config_epoch: 0,
             master: None,
             owners: vec![Ok(None); shards],
+            importing: Ok(ShardSet::EMPTY),
             peers: vec![PeerView::default(); n],
             election: None,
         }
@@ -198,6 +216,11 @@ impl NodeView {
         for (s, (a, b)) in self.owners.iter().zip(&node.owners).enumerate() {
             field(format!("owner of shard {s}"), fmt(a), fmt(b));
         }
+        field(
+            "importing".into(),
+            fmt(&self.importing),
+            fmt(&node.importing),
+        );
         for (j, (a, b)) in self.peers.iter().zip(&node.peers).enumerate() {
             field(format!("view of n{j}"), fmt(a), fmt(b));
         }
@@ -212,7 +235,9 @@ fn fmt<T: std::fmt::Debug>(v: &T) -> String {
 
 /// A wire message in the model's terms. PONGs lose their gossip: the
 /// model's PONGs carry none (every report a PONG could carry, a PING can).
-pub fn msg_of_wire(map: &Mapping, msg: &codec::Message) -> Result<Msg, String> {
+/// `reply`: it arrives on the receiver's own link (a PONG there answers
+/// the receiver's PING).
+pub fn msg_of_wire(map: &Mapping, msg: &codec::Message, reply: bool) -> Result<Msg, String> {
     let h = &msg.header;
     let index = |name: &NodeName| {
         map.index_of(name)
@@ -229,7 +254,7 @@ pub fn msg_of_wire(map: &Mapping, msg: &codec::Message) -> Result<Msg, String> {
         current_epoch: epoch(h.current_epoch)?,
         config_epoch: epoch(h.config_epoch)?,
         master,
-        shard: map.shard_of(&slot_ranges(&h.myslots))?,
+        shards: map.shards_of(&slot_ranges(&h.myslots))?,
     };
     let gossip_of = |entries: &[codec::GossipEntry]| -> Result<GossipList, String> {
         let mut g = GossipList::new();
@@ -250,6 +275,7 @@ pub fn msg_of_wire(map: &Mapping, msg: &codec::Message) -> Result<Msg, String> {
         },
         codec::Body::Pong { .. } => Body::Pong {
             gossip: GossipList::new(),
+            reply,
         },
         codec::Body::Fail { nodename } => Body::Fail {
             about: index(nodename)?,
@@ -263,9 +289,7 @@ pub fn msg_of_wire(map: &Mapping, msg: &codec::Message) -> Result<Msg, String> {
         } => Body::Update {
             owner: index(nodename)?,
             config_epoch: epoch(*config_epoch)?,
-            shard: map
-                .shard_of(&slot_ranges(slots))?
-                .ok_or("an UPDATE without slots")?,
+            shards: map.shards_of(&slot_ranges(slots))?,
         },
         other => {
             return Err(format!(

@@ -75,6 +75,14 @@ fn a_second_vote_in_one_epoch_is_caught() {
 }
 
 #[test]
+fn a_slot_import_without_a_bump_is_caught() {
+    let cfg = config("reshard-3m1r");
+    let trace = bug_trace(&cfg, Bug::SetSlotNoBump).expect("a counterexample");
+    let at = first_step_where(&cfg, &trace, Bug::SetSlotNoBump).expect("the rule matters");
+    assert_caught_at(&cfg, &trace, Alteration::SetSlotNoBump, at);
+}
+
+#[test]
 fn fail_on_one_report_is_caught() {
     let cfg = config("failover-3m1r");
     let trace = bug_trace(&cfg, Bug::FailOnMinority).expect("a counterexample");
@@ -101,13 +109,15 @@ fn a_stale_claim_winning_is_caught() {
             Body::Ping { .. } | Body::Pong { .. } | Body::Meet { .. }
         ) && msg.header.master.is_none()
             && node.peers[from as usize].known;
-        let Some(shard) = msg.header.shard.filter(|_| claim) else {
-            return false;
-        };
-        match node.owners[shard as usize] {
-            Some(o) if o != from => node.epoch_of(to, o) >= msg.header.config_epoch,
-            _ => false,
-        }
+        claim
+            && msg
+                .header
+                .shards
+                .iter()
+                .any(|shard| match node.owners[shard as usize] {
+                    Some(o) if o != from => node.epoch_of(to, o) >= msg.header.config_epoch,
+                    _ => false,
+                })
     };
     // The path to the rejoin, but the old master speaks first after its
     // restart: it pings n1 claiming the shard n3 has taken over.

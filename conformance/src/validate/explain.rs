@@ -28,7 +28,7 @@ fn header_diff(out: &mut Vec<String>, what: &str, model: &Header, seen: &Header)
         seen.config_epoch,
     );
     field(out, format!("{what} master"), model.master, seen.master);
-    field(out, format!("{what} shard"), model.shard, seen.shard);
+    field(out, format!("{what} shards"), model.shards, seen.shards);
 }
 
 /// How a frame `from -> to` with `msg` differs from what candidate `c`

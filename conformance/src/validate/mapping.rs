@@ -31,8 +31,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use clusterbus_model::message::MAX_NODES;
 use clusterbus_model::state::EPOCH_SLOTS;
 use clusterbus_model::{
-    Body, Epoch, Gossip, GossipList, Header, ModelCfg, Msg, NodeIx, Shard, Start,
+    Body, Epoch, Gossip, GossipList, Header, ModelCfg, Msg, NodeIx, ShardSet, Start,
 };
+
+use crate::replay::mapping::shards_covering;
 
 use super::observed::{BodyRead, EventRead, HeaderRead, ObservedTrace, SnapshotRead};
 
@@ -252,16 +254,12 @@ impl Mapping {
         }
     }
 
-    /// The shard whose slots are exactly `slots`; None for no slots.
-    pub fn shard(&self, slots: &[[u16; 2]]) -> Result<Option<Shard>, Outside> {
-        match slots {
-            [] => Ok(None),
-            [r] => match self.shards.iter().position(|s| s == r) {
-                Some(s) => Ok(Some(s as Shard)),
-                None => outside(format!("slots {}-{} are not one shard", r[0], r[1])),
-            },
-            more => outside(format!("slots {more:?} are not one shard")),
-        }
+    /// The shards whose slots together are exactly `slots`.
+    pub fn shards(&self, slots: &[[u16; 2]]) -> Result<ShardSet, Outside> {
+        let shards: Vec<(u16, u16)> = self.shards.iter().map(|r| (r[0], r[1])).collect();
+        let mut ranges: Vec<(u16, u16)> = slots.iter().map(|r| (r[0], r[1])).collect();
+        ranges.sort_unstable();
+        shards_covering(&shards, &ranges).or_else(outside)
     }
 
     /// A frame header in model terms.
@@ -279,18 +277,20 @@ impl Mapping {
                 Some(m) => Some(self.node(m)?),
                 None => None,
             },
-            shard: self.shard(&h.slots)?,
+            shards: self.shards(&h.slots)?,
         })
     }
 
     /// A frame from `from` to `to` as a model message; `Ok(None)` for the
-    /// types the model leaves out (PUBLISH, PUBLISHSHARD, MODULE).
+    /// types the model leaves out (PUBLISH, PUBLISHSHARD, MODULE). `reply`:
+    /// it came on the connection `to` opened (a PONG there is a reply).
     pub fn message(
         &self,
         msg_type: &str,
         h: &HeaderRead,
         body: &BodyRead,
         to: NodeIx,
+        reply: bool,
     ) -> Result<Option<Msg>, Outside> {
         let header = self.header(h)?;
         let gossip = || -> Result<GossipList, Outside> {
@@ -314,7 +314,10 @@ impl Mapping {
             // The gossip is kept for the search, which hands the receiver
             // what it says as a PING's would (see `Search::convey`); a
             // model PONG carries none, and matching ignores it.
-            ("PONG", _) => Body::Pong { gossip: gossip()? },
+            ("PONG", _) => Body::Pong {
+                gossip: gossip()?,
+                reply,
+            },
             ("FAIL", BodyRead::Fail { id }) => Body::Fail {
                 about: self.node(id)?,
             },
@@ -327,16 +330,11 @@ impl Mapping {
                     config_epoch,
                     slots,
                 },
-            ) => {
-                let Some(shard) = self.shard(slots)? else {
-                    return outside("an UPDATE without slots");
-                };
-                Body::Update {
-                    owner: self.node(id)?,
-                    config_epoch: self.epoch(*config_epoch)?,
-                    shard,
-                }
-            }
+            ) => Body::Update {
+                owner: self.node(id)?,
+                config_epoch: self.epoch(*config_epoch)?,
+                shards: self.shards(slots)?,
+            },
             ("MFSTART", _) => return outside("MFSTART: manual failover is not in the model"),
             ("PUBLISH" | "PUBLISHSHARD" | "MODULE", _) => return Ok(None),
             (t, _) => return outside(format!("a {t} frame the mapping does not know")),
@@ -397,8 +395,7 @@ impl Mapping {
             };
             let epoch = self.epoch(line.config_epoch)?;
             for slot in &line.slots {
-                let s = self.shard(&[parse_range(slot)?])?;
-                if let Some(s) = s {
+                for s in self.shards(&[parse_range(slot)?])?.iter() {
                     v.owners[s as usize] = Some(j);
                 }
             }
@@ -469,6 +466,9 @@ impl Mapping {
             rejoin_in_reach: false,
             quiet_in_reach: false,
             interchangeable: vec![],
+            reshard: None,
+            findings: vec![],
+            focus: None,
             bug: None,
         }
     }

@@ -135,7 +135,14 @@ pub fn observations(t: &ObservedTrace, map: &Mapping) -> (Vec<Step>, Counts) {
                         continue;
                     }
                 };
-                match map.message(msg_type, header, body, to) {
+                // The tap fronts the node that accepted the connection: a
+                // frame from it is a reply.
+                let stream = match from as usize == *tap {
+                    true => Stream::Reply,
+                    false => Stream::Own,
+                };
+                let reply = stream == Stream::Reply;
+                match map.message(msg_type, header, body, to, reply) {
                     Ok(Some(msg)) => Obs::Frame {
                         from,
                         to,
@@ -143,12 +150,7 @@ pub fn observations(t: &ObservedTrace, map: &Mapping) -> (Vec<Step>, Counts) {
                         dropped: fate == "dropped",
                         late: fate == "held" || fate == "delayed",
                         pfail: map.pfail_entries(body),
-                        // The tap fronts the node that accepted the
-                        // connection: a frame from it is a reply.
-                        stream: match from as usize == *tap {
-                            true => Stream::Reply,
-                            false => Stream::Own,
-                        },
+                        stream,
                     },
                     Ok(None) => {
                         counts.not_modelled += 1;

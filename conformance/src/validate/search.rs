@@ -547,11 +547,12 @@ impl<'a> Search<'a> {
                 }
                 out.extend(self.send_ping(c, from, to, gossip, msg, Some(stream)));
             }
-            Body::Pong { gossip } => {
+            Body::Pong { gossip, reply } => {
                 let bare = Msg {
                     header: msg.header,
                     body: Body::Pong {
                         gossip: GossipList::new(),
+                        reply,
                     },
                 };
                 let told_nothing = self.at_once(c, from, to, &bare).or_else(|| match stream {
@@ -597,7 +598,9 @@ impl<'a> Search<'a> {
     ) -> Option<(Cand, usize)> {
         let (f, t) = (from as usize, to as usize);
         let same = |m: &Msg| match (m.body, msg.body) {
-            (Body::Pong { .. }, Body::Pong { .. }) => m.header == msg.header,
+            (Body::Pong { reply: a, .. }, Body::Pong { reply: b, .. }) => {
+                m.header == msg.header && a == b
+            }
             _ => m == msg,
         };
         let i = c.seen[f][t].next_for(c.st.link(from, to), stream, same)?;

@@ -36,12 +36,10 @@ pub enum Stream {
 }
 
 impl Stream {
-    /// The stream a model message's frame is taken to travel on. A model
-    /// PONG may be a reply or a broadcast; it is taken as a reply, which
-    /// admits a little more than Redis does and never less.
+    /// The stream a model message's frame travels on.
     fn of(m: &Msg) -> Stream {
         match m.body {
-            Body::Pong { .. } => Stream::Reply,
+            Body::Pong { reply: true, .. } => Stream::Reply,
             _ => Stream::Own,
         }
     }
@@ -175,7 +173,7 @@ impl Shown {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clusterbus_model::{GossipList, Header};
+    use clusterbus_model::{GossipList, Header, ShardSet};
 
     fn msg(body: Body) -> Msg {
         Msg {
@@ -184,7 +182,7 @@ mod tests {
                 current_epoch: 3,
                 config_epoch: 3,
                 master: None,
-                shard: Some(2),
+                shards: ShardSet::single(2),
             },
             body,
         }
@@ -194,6 +192,7 @@ mod tests {
     fn a_reply_may_pass_own_messages_and_not_another_reply() {
         let pong = msg(Body::Pong {
             gossip: GossipList::new(),
+            reply: true,
         });
         let fail = msg(Body::Fail { about: 0 });
         let q = [pong, fail];
