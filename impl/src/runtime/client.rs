@@ -216,9 +216,12 @@ async fn serve(
             let _ = stream.shutdown().await;
             return;
         }
+        // A kill (CLIENT KILL) wins over a request that arrived with it:
+        // once KILL has replied, this client is served nothing more.
         let read = tokio::select! {
-            r = stream.read(&mut chunk) => r,
+            biased;
             _ = kill.notified() => return,
+            r = stream.read(&mut chunk) => r,
         };
         match read {
             Ok(0) | Err(_) => return,
