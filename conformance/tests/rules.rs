@@ -80,6 +80,7 @@ impl Situation {
             });
         }
         node.recently_voted = (g.next() as u8) & mask(n);
+        node.unclaimed = (0..shards as Shard).filter(|_| g.below(4) == 0).collect();
         node.election = g.coin().then(|| Election {
             epoch: g.epoch(),
             votes: 0,
@@ -269,8 +270,9 @@ fn may_vote_for(bug: Option<Bug>) -> usize {
             force_ack: false,
             voted_recently: master.is_some_and(|m| s.node.recently_voted & (1 << m) != 0),
             stale_claim: request.shards.iter().any(|sh| {
-                s.node.owners[sh as usize]
-                    .is_some_and(|o| s.epoch_of(o) > u64::from(request.config_epoch))
+                !s.node.unclaimed.contains(sh)
+                    && s.node.owners[sh as usize]
+                        .is_some_and(|o| s.epoch_of(o) > u64::from(request.config_epoch))
             }),
         };
         let model = rules::may_vote_for(&cfg, s.me, &s.node, &request);

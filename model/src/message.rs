@@ -84,6 +84,11 @@ impl ShardSet {
     pub fn bits(&self) -> u8 {
         self.0
     }
+
+    /// These shards but `other`'s.
+    pub fn without(&self, other: ShardSet) -> ShardSet {
+        ShardSet(self.0 & !other.0)
+    }
 }
 
 impl FromIterator<Shard> for ShardSet {

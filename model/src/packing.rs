@@ -68,9 +68,13 @@ impl Node {
 impl Hash for Node {
     fn hash<H: Hasher>(&self, state: &mut H) {
         state.write_u64(self.packed_scalars());
+        // Two peers (23 bits each) to a word; the first word also carries
+        // the unclaimed shards.
+        let mut extra = u64::from(self.unclaimed.bits()) << 56;
         for pair in self.peers.chunks(2) {
             let second = pair.get(1).map_or(0, Peer::packed);
-            state.write_u64(pair[0].packed() | second << 32);
+            state.write_u64(pair[0].packed() | second << 32 | extra);
+            extra = 0;
         }
     }
 }

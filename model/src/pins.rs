@@ -17,7 +17,7 @@ pub const UNIQUE_STATES: &[(&str, usize, Option<usize>)] = &[
     ("crash-restart-3m1r", 5_285_670, Some(5_285_670)),
     ("crash-restart-3m2r", 4_065_626, None),
     ("reshard-3m1r", 3_904_708, Some(3_904_708)),
-    ("reshard-source-3m1r", 3_482_185, Some(3_482_185)),
+    ("reshard-source-3m1r", 3_641_886, Some(3_641_886)),
 ];
 
 /// `(configuration, property, steps)`: the length of the shortest

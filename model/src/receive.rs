@@ -2,7 +2,7 @@
 //! and the functions it calls, rule by rule.
 
 use crate::config::{Bug, ModelCfg};
-use crate::message::{Body, Epoch, GossipList, Header, Msg, NodeIx, ShardSet};
+use crate::message::{Body, Epoch, GossipList, Header, Msg, NodeIx, Shard, ShardSet};
 use crate::rules;
 use crate::state::{Election, State};
 
@@ -216,7 +216,8 @@ fn send_update_if_stale(st: &mut State, me: NodeIx, h: &Header) {
     let stale = h.shards.iter().find_map(|shard| {
         let owner = node.owners[shard as usize]?;
         let owner_epoch = node.epoch_of(me, owner);
-        (owner != h.sender && owner_epoch > h.config_epoch).then_some((owner, owner_epoch))
+        let newer = owner != h.sender && !node.unclaimed.contains(shard);
+        (newer && owner_epoch > h.config_epoch).then_some((owner, owner_epoch))
     });
     if let Some((owner, owner_epoch)) = stale {
         let msg = Msg {
@@ -224,7 +225,7 @@ fn send_update_if_stale(st: &mut State, me: NodeIx, h: &Header) {
             body: Body::Update {
                 owner,
                 config_epoch: owner_epoch,
-                shards: node.shards_of(owner),
+                shards: node.shards_of(owner).without(node.unclaimed),
             },
         };
         send(st, me, h.sender, msg);
@@ -234,7 +235,8 @@ fn send_update_if_stale(st: &mut State, me: NodeIx, h: &Header) {
 /// `claimant` claims `shards` with `epoch`: it takes each whose current
 /// owner's configEpoch is lower, except one I am importing. If that took a
 /// shard from me (or my master) and left none, I become a replica of the
-/// claimant. Mirrors `clusterUpdateSlotsConfigWith`.
+/// claimant; otherwise, if my master is a replica itself, I replicate its
+/// master. Mirrors `clusterUpdateSlotsConfigWith`.
 pub fn update_slots_config_with(
     st: &mut State,
     me: NodeIx,
@@ -248,17 +250,32 @@ pub fn update_slots_config_with(
     let node = &mut st.nodes[me as usize];
     let my_primary = node.master.unwrap_or(me);
     let mut lost_mine = false;
-    for shard in shards.iter() {
+    for shard in 0..node.owners.len() as Shard {
         let owner = node.owners[shard as usize];
-        if owner == Some(claimant) || node.importing.contains(shard) {
+        if !shards.contains(shard) {
+            // Bound to the claimant, which no longer claims it: kept, but
+            // marked, so that no UPDATE spreads a claim nobody makes.
+            if owner == Some(claimant) {
+                node.unclaimed.insert(shard);
+            }
             continue;
         }
-        if let Some(o) = owner {
-            if node.epoch_of(me, o) >= epoch {
-                continue;
-            }
+        if owner == Some(claimant) {
+            node.unclaimed.remove(shard);
+            continue;
+        }
+        if node.importing.contains(shard) {
+            continue;
+        }
+        let takes = match owner {
+            Some(o) => node.unclaimed.contains(shard) || node.epoch_of(me, o) < epoch,
+            None => true,
+        };
+        if !takes {
+            continue;
         }
         node.owners[shard as usize] = Some(claimant);
+        node.unclaimed.remove(shard);
         lost_mine |= owner == Some(my_primary);
     }
     if lost_mine && node.shards_of(my_primary).is_empty() {
@@ -272,6 +289,12 @@ pub fn update_slots_config_with(
             // `clusterSetMaster` closes a master's open slots.
             node.importing = ShardSet::EMPTY;
             st.ghost.rejoined_as_replica = true;
+        }
+    } else if let Some(grandmaster) = node.master.and_then(|m| node.peers[m as usize].master) {
+        // The safeguard against sub-replicas: my master turned replica when
+        // its last slot went (a migration), and nothing else would move me.
+        if grandmaster != me {
+            node.master = Some(grandmaster);
         }
     }
 }
@@ -449,4 +472,46 @@ fn receive_update(st: &mut State, me: NodeIx, owner: NodeIx, epoch: Epoch, shard
     peer.master = None;
     peer.config_epoch = epoch;
     update_slots_config_with(st, me, owner, epoch, shards);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ModelCfg;
+
+    /// `owner_not_claiming_slot`: n2 sees n1 own shards 1 and 2; n1's
+    /// claim of shard 1 alone marks shard 2 unclaimed, which keeps it out
+    /// of UPDATEs and votes and lets a claim with any configEpoch take it.
+    #[test]
+    fn a_shard_its_owner_stops_claiming_goes_to_any_claimant() {
+        let cfg = ModelCfg::named("failover-3m1r").expect("a configuration");
+        let mut st = State::initial(&cfg);
+        st.nodes[2].owners[2] = Some(1);
+        let epoch = st.nodes[2].epoch_of(2, 1);
+        update_slots_config_with(&mut st, 2, 1, epoch, ShardSet::single(1));
+        assert!(st.nodes[2].unclaimed.contains(2));
+        assert_eq!(st.nodes[2].owners[2], Some(1), "kept, only marked");
+        // n0 claims shard 2 with configEpoch 1, below n1's 2: it takes it.
+        update_slots_config_with(&mut st, 2, 0, 1, ShardSet::single(2));
+        assert_eq!(st.nodes[2].owners[2], Some(0));
+        assert!(!st.nodes[2].unclaimed.contains(2));
+        // Without the mark, the same claim is refused.
+        let mut st = State::initial(&cfg);
+        st.nodes[2].owners[2] = Some(1);
+        update_slots_config_with(&mut st, 2, 0, 1, ShardSet::single(2));
+        assert_eq!(st.nodes[2].owners[2], Some(1));
+    }
+
+    /// The sub-replica safeguard: a replica whose master is a replica
+    /// follows its grandmaster on the next claim it reads.
+    #[test]
+    fn a_sub_replica_follows_its_grandmaster() {
+        let cfg = ModelCfg::named("failover-3m1r").expect("a configuration");
+        let mut st = State::initial(&cfg);
+        // n3 replicates n0; n0 now replicates n1 in n3's view.
+        st.nodes[3].peers[0].master = Some(1);
+        let epoch = st.nodes[3].epoch_of(3, 2);
+        update_slots_config_with(&mut st, 3, 2, epoch, ShardSet::single(2));
+        assert_eq!(st.nodes[3].master, Some(1));
+    }
 }

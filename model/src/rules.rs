@@ -83,7 +83,9 @@ fn no_newer_owner(me: NodeIx, node: &Node, request: &Header) -> bool {
         .shards
         .iter()
         .all(|s| match node.owners[s as usize] {
-            Some(owner) => node.epoch_of(me, owner) <= request.config_epoch,
+            Some(owner) => {
+                node.unclaimed.contains(s) || node.epoch_of(me, owner) <= request.config_epoch
+            }
             None => true,
         })
 }

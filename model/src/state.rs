@@ -69,6 +69,10 @@ pub struct Node {
     /// Shards I am importing (`importing_slots_from`; the source is the
     /// configuration's, so only the shards are kept).
     pub importing: ShardSet,
+    /// Shards whose owner in my view has stopped claiming them without
+    /// anyone else taking them (`owner_not_claiming_slot`, not saved): any
+    /// claim takes such a shard, and no UPDATE speaks of it.
+    pub unclaimed: ShardSet,
     /// Indexed by node; my own entry is unused.
     pub peers: Peers,
     // --- Volatile, lost on crash. ---
@@ -199,6 +203,7 @@ impl Node {
             master: cfg.initial_master(me),
             owners,
             importing: ShardSet::EMPTY,
+            unclaimed: ShardSet::EMPTY,
             peers,
             election: None,
             recently_voted: 0,
@@ -211,6 +216,11 @@ impl Node {
             return ShardSet::EMPTY;
         }
         self.shards_of(me)
+    }
+
+    /// Whether no one claims `shard` in my view (`isSlotUnclaimed`).
+    pub fn is_unclaimed(&self, shard: Shard) -> bool {
+        self.owners[shard as usize].is_none() || self.unclaimed.contains(shard)
     }
 
     /// The shards `j` owns in my view (`j->slots`).

@@ -456,6 +456,7 @@ fn crash(cfg: &ModelCfg, st: &mut State, me: NodeIx) {
     node.up = false;
     node.election = None;
     node.recently_voted = 0;
+    node.unclaimed = crate::message::ShardSet::EMPTY;
     node.last_vote_epoch = node.durable_last_vote_epoch;
     for p in node.peers.iter_mut() {
         age_fail(p);

@@ -136,6 +136,7 @@ impl Permutation {
         }
         y.recently_voted = self.bits(x.recently_voted);
         y.importing = self.shards(x.importing);
+        y.unclaimed = self.shards(x.unclaimed);
         y
     }
 

@@ -159,6 +159,10 @@ pub struct Core {
     mf: ManualFailoverState,
     /// Slots I am migrating or importing.
     open_slots: migration::OpenSlots,
+    /// Slots whose owner in my table has stopped claiming them without
+    /// anyone else taking them (`owner_not_claiming_slot`; not saved): any
+    /// claim takes them, and no UPDATE or vote goes by them.
+    not_claiming: crate::codec::SlotBitmap,
     /// My replication offset (this node holds no data: stays 0 unless set).
     repl_offset: u64,
     /// When my replication link last carried data, if the runtime says.
@@ -209,6 +213,7 @@ impl Core {
             election: ElectionState::default(),
             mf: ManualFailoverState::default(),
             open_slots: Default::default(),
+            not_claiming: crate::codec::SlotBitmap::empty(),
             repl_offset: 0,
             repl_last_io_ms: None,
             inbound: Default::default(),

@@ -191,10 +191,15 @@ impl Core {
         let Some(n) = self.table.get(about) else {
             return;
         };
+        // Only the slots it still claims (`owner_not_claiming_slot`).
+        let mut slots = n.slots.clone();
+        for slot in self.not_claiming.iter() {
+            slots.remove(slot);
+        }
         let body = Body::Update {
             config_epoch: n.config_epoch,
             nodename: n.name,
-            slots: n.slots.clone(),
+            slots,
         };
         let msg = Message {
             header: self.build_header(),

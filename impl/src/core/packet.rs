@@ -325,7 +325,7 @@ impl Core {
     ) -> Option<NodeName> {
         claimed.iter().find_map(|slot| {
             let owner = self.table.slot_owner[slot as usize]?;
-            if owner == *s {
+            if owner == *s || self.not_claiming.contains(slot) {
                 return None;
             }
             let e = self.table.get(&owner)?.config_epoch;

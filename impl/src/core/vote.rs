@@ -53,9 +53,11 @@ impl Core {
                 .and_then(|m| m.voted_time_ms)
                 .is_some_and(|t| now_ms.saturating_sub(t) < self.cfg.node_timeout_ms * 2),
             stale_claim: request.myslots.iter().any(|slot| {
-                self.table
-                    .slot_owner_epoch(slot)
-                    .is_some_and(|e| e > request.config_epoch)
+                !self.not_claiming.contains(slot)
+                    && self
+                        .table
+                        .slot_owner_epoch(slot)
+                        .is_some_and(|e| e > request.config_epoch)
             }),
         };
         rules::may_vote_for(&facts, altered!(self, VoteIgnoresLastVoteEpoch))
