@@ -13,7 +13,7 @@ use super::milestones::{self as ms, frames, Milestone, F};
 use super::observe::{Event, Fate};
 use super::rules::Nodes;
 use super::scenarios::{failover_limit, own_slots, wait_promoted};
-use super::snapshot::Snapshot;
+use super::snapshot::{slot_field_range, Snapshot};
 
 /// The scenario `collision`: 3 masters, node 3 a replica of node 0.
 pub fn collision(c: &mut Cluster) -> Result<Vec<Milestone>, LiveError> {
@@ -84,14 +84,7 @@ fn distinct_epochs(v: &Snapshot) -> bool {
 
 /// The node whose slot fields in view `v` cover `slot`.
 fn owner_of(v: &Snapshot, slot: u16) -> Option<String> {
-    let covers = |field: &str| {
-        let mut ends = field.splitn(2, '-').map(|x| x.parse::<u16>().ok());
-        match (ends.next().flatten(), ends.next()) {
-            (Some(a), None) => a == slot,
-            (Some(a), Some(Some(b))) => a <= slot && slot <= b,
-            _ => false,
-        }
-    };
+    let covers = |field: &str| slot_field_range(field).is_some_and(|[a, b]| a <= slot && slot <= b);
     v.nodes
         .iter()
         .find(|l| l.slots.iter().any(|s| covers(s)))

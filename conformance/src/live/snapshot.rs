@@ -75,6 +75,18 @@ pub fn parse_nodes(text: &str) -> Vec<NodeLine> {
         .collect()
 }
 
+/// A slot field of a CLUSTER NODES line, `a-b` or `a`, as an inclusive
+/// range; `None` for an open slot (`[slot->-id]`, `[slot-<-id]`).
+pub fn slot_field_range(field: &str) -> Option<[u16; 2]> {
+    match field.split_once('-') {
+        Some((a, b)) => Some([a.parse().ok()?, b.parse().ok()?]),
+        None => {
+            let a = field.parse().ok()?;
+            Some([a, a])
+        }
+    }
+}
+
 /// The value of `key:` in an INFO-style text.
 pub fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     text.lines()

@@ -490,18 +490,9 @@ fn formed_view(t: &ObservedTrace, start: usize) -> Result<SnapshotRead, Outside>
 
 /// `a-b` or `a` as printed by CLUSTER NODES.
 fn parse_range(s: &str) -> Result<[u16; 2], Outside> {
-    let parse = |x: &str| {
-        x.parse::<u16>().map_err(|_| {
-            Outside(format!(
-                "slot field {s:?} is not a slot range (a migration?)"
-            ))
-        })
-    };
-    match s.split_once('-') {
-        Some((a, b)) => Ok([parse(a)?, parse(b)?]),
-        None => {
-            let a = parse(s)?;
-            Ok([a, a])
-        }
-    }
+    crate::live::snapshot::slot_field_range(s).ok_or_else(|| {
+        Outside(format!(
+            "slot field {s:?} is not a slot range (a migration?)"
+        ))
+    })
 }
