@@ -72,6 +72,7 @@ impl Cluster {
                 bus_port,
                 tap_port: if tapped { c.tap.port(i) } else { bus_port },
                 node_timeout_ms,
+                test_clock_ms: None,
             };
             let p = NodeProc::start(spec)?;
             c.process_event(i, "start", p.pid());

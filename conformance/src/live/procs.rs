@@ -59,6 +59,9 @@ pub struct NodeSpec {
     /// The tap's port for this node, announced as its bus port.
     pub tap_port: u16,
     pub node_timeout_ms: u64,
+    /// clusterbus-node only: start in the testing mode
+    /// (`--cluster-test-control yes`) with the clock at this Unix ms.
+    pub test_clock_ms: Option<u64>,
 }
 
 /// Whether the process is running, stopped by SIGSTOP, or gone.
@@ -199,6 +202,10 @@ impl NodeProc {
             "--cluster-config-file".into(),
             "nodes.conf".into(),
         ];
+        if let (Kind::Clusterbus, Some(ms)) = (s.kind, s.test_clock_ms) {
+            args.extend(["--cluster-test-control".into(), "yes".into()]);
+            args.extend(["--cluster-test-clock-ms".into(), ms.to_string()]);
+        }
         if s.kind == Kind::Redis {
             for a in [
                 "--cluster-enabled",

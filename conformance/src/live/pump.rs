@@ -27,6 +27,9 @@ const READ_CHUNK: usize = 64 * 1024;
 /// A frame waiting to be written.
 struct Pending {
     bytes: Vec<u8>,
+    /// When the tap read it, as a place in one order over every connection.
+    #[cfg_attr(not(test), allow(dead_code))]
+    seq: u64,
     held_by: Option<RuleId>,
     not_before: Option<Instant>,
 }
@@ -103,6 +106,46 @@ impl Conn {
             }
             d.cv.notify_all();
         }
+    }
+
+    /// The frames held now (step mode), by direction: `(dir, index in its queue, the
+    /// order the tap read it in, bytes)`.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn held(&self) -> Vec<(usize, usize, u64, Vec<u8>)> {
+        let mut out = Vec::new();
+        for (dir, d) in self.dirs.iter().enumerate() {
+            if let Ok(q) = d.q.lock() {
+                for (k, p) in q.frames.iter().enumerate() {
+                    if p.held_by.is_some() {
+                        out.push((dir, k, p.seq, p.bytes.clone()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Lets the held frame at `index` of direction `dir` go next, ahead of
+    /// the frames held before it (which stay held). `false` when there is no
+    /// held frame there.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn release_frame(&self, dir: usize, index: usize) -> bool {
+        let Some(d) = self.dirs.get(dir) else {
+            return false;
+        };
+        let Ok(mut q) = d.q.lock() else { return false };
+        if q.frames.get(index).is_none_or(|p| p.held_by.is_none()) {
+            return false;
+        }
+        let Some(mut p) = q.frames.remove(index) else {
+            return false;
+        };
+        p.held_by = None;
+        // Behind the frames already free to go, ahead of the held ones.
+        let at = q.frames.iter().take_while(|p| p.held_by.is_none()).count();
+        q.frames.insert(at, p);
+        d.cv.notify_all();
+        true
     }
 
     fn ends(&self, dir: usize) -> (Option<usize>, Option<usize>) {
@@ -199,6 +242,9 @@ fn judge(dir: usize, c: &Conn, s: &Shared, frame: &[u8]) -> Verdict {
         }
     }
     let (from, to) = c.ends(dir);
+    if let Some(from) = from {
+        s.count_from(from);
+    }
     let t: MessageType = msg.body.message_type();
     let verdict = rules_verdict(s, from, to, Some(t));
     let fate = match verdict {
@@ -273,8 +319,10 @@ fn enqueue(dir: usize, c: &Conn, s: &Shared, bytes: Vec<u8>, v: Verdict) {
             Err(_) => return,
         };
     }
+    let seq = s.next_seq();
     q.frames.push_back(Pending {
         bytes,
+        seq,
         held_by,
         not_before,
     });

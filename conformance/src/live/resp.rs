@@ -25,9 +25,14 @@ pub enum Reply {
 
 /// Sends one command to `127.0.0.1:port` and reads its reply.
 pub fn command(port: u16, args: &[&str]) -> std::io::Result<Reply> {
+    command_within(port, args, REPLY_TIMEOUT)
+}
+
+/// [`command`], waiting up to `limit` for the reply.
+pub fn command_within(port: u16, args: &[&str], limit: Duration) -> std::io::Result<Reply> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut stream = TcpStream::connect_timeout(&addr, REPLY_TIMEOUT)?;
-    stream.set_read_timeout(Some(REPLY_TIMEOUT))?;
+    stream.set_read_timeout(Some(limit))?;
     stream.set_write_timeout(Some(REPLY_TIMEOUT))?;
     let mut req = format!("*{}\r\n", args.len());
     for a in args {

@@ -38,6 +38,51 @@ pub struct Shared {
     next_conn: AtomicU64,
     /// Real bus ports, by node index.
     targets: Vec<u16>,
+    /// Frames read from each node (attributed by the tap), by index.
+    frames_from: Vec<AtomicU64>,
+    /// Numbers the frames queued, on every connection.
+    next_seq: AtomicU64,
+}
+
+impl Shared {
+    /// The next frame's place in the order the tap reads them.
+    pub(super) fn next_seq(&self) -> u64 {
+        self.next_seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(super) fn count_from(&self, i: usize) {
+        if let Some(c) = self.frames_from.get(i) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A frame the tap holds (step mode).
+#[cfg_attr(not(test), allow(dead_code))]
+#[derive(Clone, Debug)]
+pub struct HeldFrame {
+    /// The tap's connection, and its direction: 0 from the connector to
+    /// the node whose tap it is, 1 back.
+    pub conn: u64,
+    pub dir: usize,
+    /// Its place among its direction's queued frames.
+    pub index: usize,
+    /// The order the tap read it in, over every connection. Two frames one
+    /// node sent to another on its two links to it were read in the order
+    /// they were written, as far as two sockets tell.
+    pub seq: u64,
+    pub from: Option<usize>,
+    pub to: Option<usize>,
+    pub bytes: Vec<u8>,
+}
+
+#[cfg_attr(not(test), allow(dead_code))]
+impl HeldFrame {
+    /// Whether it reaches its receiver on the receiver's own outbound link
+    /// (a reply, in Redis's terms: `!link->inbound`).
+    pub fn on_receivers_outbound_link(&self) -> bool {
+        self.dir == 1
+    }
 }
 
 /// The tap of a whole cluster.
@@ -57,6 +102,8 @@ impl Tap {
             stop: AtomicBool::new(false),
             conns: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
+            frames_from: targets.iter().map(|_| AtomicU64::new(0)).collect(),
+            next_seq: AtomicU64::new(0),
             targets: targets.clone(),
         });
         let mut ports = Vec::new();
@@ -191,6 +238,64 @@ impl Tap {
             Ok(c) => c.values().cloned().collect(),
             Err(_) => Vec::new(),
         }
+    }
+}
+
+/// Step mode, for the live replay (`stepper`): until the replayer drives
+/// live processes, only the stepper's tests use it.
+#[cfg_attr(not(test), allow(dead_code))]
+impl Tap {
+    /// Step mode: every frame from now on is held until
+    /// [`Tap::release_frame`] lets it go, one at a time.
+    pub fn hold_everything(&self) -> RuleId {
+        self.hold(Nodes::ALL, Nodes::ALL)
+    }
+
+    /// Every frame held now, in the order the tap read them.
+    pub fn held_frames(&self) -> Vec<HeldFrame> {
+        let mut out = Vec::new();
+        for c in self.connections() {
+            for (dir, index, seq, bytes) in c.held() {
+                let (from, to) = match dir {
+                    0 => (c.peer(), Some(c.tap)),
+                    _ => (Some(c.tap), c.peer()),
+                };
+                out.push(HeldFrame {
+                    conn: c.id,
+                    dir,
+                    index,
+                    seq,
+                    from,
+                    to,
+                    bytes,
+                });
+            }
+        }
+        out.sort_by_key(|f| f.seq);
+        out
+    }
+
+    /// Lets one held frame go (see [`pump::Conn::release_frame`]).
+    pub fn release_frame(&self, conn: u64, dir: usize, index: usize) -> Result<(), String> {
+        let c = self
+            .connections()
+            .into_iter()
+            .find(|c| c.id == conn)
+            .ok_or_else(|| format!("the tap has no connection {conn}"))?;
+        match c.release_frame(dir, index) {
+            true => Ok(()),
+            false => Err(format!(
+                "connection {conn} holds no frame {index} in direction {dir}"
+            )),
+        }
+    }
+
+    /// Frames the tap has read from node `i` since it started.
+    pub fn frames_from(&self, i: usize) -> u64 {
+        self.shared
+            .frames_from
+            .get(i)
+            .map_or(0, |c| c.load(Ordering::Relaxed))
     }
 }
 

@@ -335,3 +335,80 @@ fn delayed_frames_arrive_whole_and_in_order() {
         vec![("PING", Fate::Delayed), ("AUTH_REQUEST", Fate::Delayed)]
     );
 }
+
+/// Two clusterbus-node processes in the testing mode, behind a tap that
+/// holds every frame, meet one step at a time: a frame moves only when the
+/// stepper lets it through, and each node's state is read back after each
+/// step.
+#[test]
+fn stepped_nodes_meet_one_frame_at_a_time() {
+    use clusterbus_node::codec::flags;
+    use clusterbus_node::core::{name_from_str, ClusterCommand, Event, GossipChoice};
+    let _one = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut s = super::stepper::Stepper::start(2, dir.path(), 1000, 1_000_000).expect("start");
+    let hs = name_from_str(&"e".repeat(40)).expect("an id");
+    let meet = ClusterCommand::Meet {
+        ip: "127.0.0.1".into(),
+        port: s.port(1),
+        cport: s.bus_port(1),
+        handshake_id: hs,
+    };
+    assert_eq!(s.event(0, &Event::Command(meet)), Ok("OK".into()));
+    s.event(0, &Event::Reconnect(hs)).expect("reconnect");
+    let up = Event::LinkUp {
+        peer: hs,
+        gossip: GossipChoice::Explicit(vec![]),
+    };
+    s.event(0, &up).expect("link up");
+
+    // The MEET waits in the tap; n1 has seen nothing.
+    let held = s.in_flight(0, 1);
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0].msg.body.message_type(), MessageType::Meet);
+    assert!(!held[0].held.on_receivers_outbound_link());
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(s.core(1).map(|c| c.nodes().count()), Some(1), "only itself");
+
+    s.deliver(&held[0].held).expect("deliver the MEET");
+    let n1 = s.core(1).expect("n1 is up");
+    assert!(
+        n1.nodes()
+            .any(|e| e.has(flags::HANDSHAKE) && e.cport == s.bus_port(0)),
+        "n1 met n0"
+    );
+    let pong = s.in_flight(1, 0);
+    assert_eq!(pong.len(), 1, "{pong:?}");
+    assert_eq!(pong[0].msg.body.message_type(), MessageType::Pong);
+    assert!(pong[0].held.on_receivers_outbound_link(), "a reply");
+    assert!(s.in_flight(0, 1).is_empty());
+
+    s.deliver(&pong[0].held).expect("deliver the PONG");
+    let n1_id = name_from_str(s.id(1)).expect("n1's id");
+    let entry = s.core(0).and_then(|c| c.node(&n1_id)).expect("n0 knows n1");
+    assert!(!entry.has(flags::HANDSHAKE), "n0's handshake is done");
+    assert!(s.in_flight(1, 0).is_empty() && s.in_flight(0, 1).is_empty());
+    // Delivering it again is refused: it is gone from the tap.
+    assert!(s.deliver(&pong[0].held).is_err());
+
+    // The clock a node sees is the stepper's.
+    let later = s.clock(0) + 5_000;
+    s.advance(0, later);
+    let ping = Event::PingDue {
+        peer: n1_id,
+        gossip: vec![],
+    };
+    s.event(0, &ping).expect("ping");
+    let entry = s.core(0).and_then(|c| c.node(&n1_id)).expect("n0 knows n1");
+    assert_eq!(entry.ping_sent_ms, Some(later));
+    assert_eq!(s.in_flight(0, 1).len(), 1, "the PING waits in the tap");
+
+    // A crash and a restart from nodes.conf keep what n0 saved.
+    s.crash(0);
+    assert!(s.core(0).is_none());
+    s.restart(0).expect("restart n0");
+    assert!(
+        s.core(0).and_then(|c| c.node(&n1_id)).is_some(),
+        "n0 still knows n1"
+    );
+}

@@ -2,6 +2,9 @@
 //! Redis makes at random travels inside an event, so that a run is fully
 //! determined by its events.
 
+use serde::{Deserialize, Serialize};
+
+use super::snapshot::{name, name_list};
 use crate::codec::{Message, NodeName};
 
 /// One end of a bus connection, as the core names it.
@@ -15,14 +18,14 @@ pub enum LinkId {
 
 /// How the gossip section of a message the core sends in reaction to an
 /// event is chosen. Redis picks random nodes; the caller decides.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GossipChoice {
     /// Pick `gossip_wanted()` candidates with a pseudo-random walk seeded here
     /// (a deterministic function of the seed and the table).
     Seed(u64),
     /// Use exactly these nodes (those that are not candidates are skipped,
     /// and at most `gossip_wanted()` are used).
-    Explicit(Vec<NodeName>),
+    Explicit(#[serde(with = "name_list")] Vec<NodeName>),
 }
 
 impl Default for GossipChoice {
@@ -32,7 +35,7 @@ impl Default for GossipChoice {
 }
 
 /// Which kind of manual failover `CLUSTER FAILOVER` asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FailoverMode {
     /// Coordinate with the master (MFSTART, wait for its offset).
     Default,
@@ -43,13 +46,14 @@ pub enum FailoverMode {
 }
 
 /// The CLUSTER subcommands that change or read protocol state.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClusterCommand {
     /// CLUSTER MEET; `handshake_id` is the random name of the handshake node.
     Meet {
         ip: String,
         port: u16,
         cport: u16,
+        #[serde(with = "name")]
         handshake_id: NodeName,
     },
     /// CLUSTER ADDSLOTS.
@@ -57,7 +61,7 @@ pub enum ClusterCommand {
     /// CLUSTER DELSLOTS.
     DelSlots(Vec<u16>),
     /// `CLUSTER REPLICATE <id>`.
-    Replicate(NodeName),
+    Replicate(#[serde(with = "name")] NodeName),
     /// CLUSTER FAILOVER [FORCE|TAKEOVER].
     Failover { mode: FailoverMode },
     /// CLUSTER SET-CONFIG-EPOCH.
@@ -65,12 +69,16 @@ pub enum ClusterCommand {
     /// CLUSTER BUMPEPOCH.
     BumpEpoch,
     /// `CLUSTER FORGET <id>`.
-    Forget(NodeName),
+    Forget(#[serde(with = "name")] NodeName),
     /// CLUSTER RESET (hard when `hard`); `new_id` is the new random name
     /// used by a hard reset.
-    Reset { hard: bool, new_id: NodeName },
+    Reset {
+        hard: bool,
+        #[serde(with = "name")]
+        new_id: NodeName,
+    },
     /// `CLUSTER COUNT-FAILURE-REPORTS <id>`.
-    CountFailureReports(NodeName),
+    CountFailureReports(#[serde(with = "name")] NodeName),
     /// `CLUSTER SETSLOT <slot> MIGRATING|IMPORTING|STABLE|NODE`.
     /// `keys_in_slot` is how many keys I hold in the slot; `entropy` seeds
     /// the gossip of the PONGs a finished import broadcasts.
@@ -83,7 +91,7 @@ pub enum ClusterCommand {
 }
 
 /// Everything that can happen to a node.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[allow(clippy::large_enum_variant)] // a Deliver is the common case; boxing it would cost an allocation each
 pub enum Event {
     /// A decoded message arrived on `link`. `gossip` chooses the gossip of
@@ -91,6 +99,7 @@ pub enum Event {
     /// inbound MEET. When `msg.header.myip` is empty (a Redis node without
     /// `cluster-announce-ip`), the runtime fills in the peer's address before
     /// handing the message over, as Redis's `nodeIp2String` does.
+    #[serde(skip)]
     Deliver {
         link: LinkId,
         msg: Message,
@@ -102,13 +111,20 @@ pub enum Event {
     /// Time to ping `peer` (cron: oldest pong of the sample, or pong older
     /// than NT/2); `gossip` are the nodes to describe.
     PingDue {
+        #[serde(with = "name")]
         peer: NodeName,
+        #[serde(with = "name_list")]
         gossip: Vec<NodeName>,
     },
     /// A ping to `peer` has been outstanding for longer than NT: PFAIL.
-    NodeTimeout(NodeName),
+    NodeTimeout(#[serde(with = "name")] NodeName),
     /// The failure report from `reporter` about `about` is older than 2·NT.
-    ReportExpired { about: NodeName, reporter: NodeName },
+    ReportExpired {
+        #[serde(with = "name")]
+        about: NodeName,
+        #[serde(with = "name")]
+        reporter: NodeName,
+    },
     /// My master is FAIL and no election is planned: plan one, `jitter_ms`
     /// (0..500) being Redis's `random() % 500`.
     ScheduleElection { jitter_ms: u64 },
@@ -119,19 +135,20 @@ pub enum Event {
     /// The manual failover deadline (`mf_end`) has passed.
     ManualFailoverTimeout,
     /// A handshake node has lived longer than the handshake timeout.
-    HandshakeTimeout(NodeName),
+    HandshakeTimeout(#[serde(with = "name")] NodeName),
     /// A node without a link: open one (cron reconnect).
-    Reconnect(NodeName),
+    Reconnect(#[serde(with = "name")] NodeName),
     /// My link to `peer` is old, a ping is outstanding and nothing came for
     /// NT/2: drop it so that it gets reopened.
-    LinkStale(NodeName),
+    LinkStale(#[serde(with = "name")] NodeName),
     /// My outbound link to `peer` is connected; `gossip` for the first PING/MEET.
     LinkUp {
+        #[serde(with = "name")]
         peer: NodeName,
         gossip: GossipChoice,
     },
     /// My outbound link to `peer` failed or closed.
-    LinkDown(NodeName),
+    LinkDown(#[serde(with = "name")] NodeName),
     /// A connection a peer opened to me closed.
     InboundClosed(u64),
 }

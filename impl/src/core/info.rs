@@ -9,7 +9,7 @@ use super::{ClusterState, Core, CLUSTER_SLOTS};
 pub const CLUSTERMSG_TYPE_COUNT: usize = 11;
 
 /// Messages sent and received, by type (`stats_bus_messages_*`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BusStats {
     /// Sent, indexed by `MessageType as usize`.
     pub sent: [u64; CLUSTERMSG_TYPE_COUNT],

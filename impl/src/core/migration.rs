@@ -17,7 +17,7 @@ use super::{altered, name_from_str, name_str, Core, GossipChoice, Reply, CLUSTER
 /// What `CLUSTER SETSLOT <slot> ...` asks for. Ids stay text until the
 /// core looks them up: one of the wrong length is a node nobody knows, and
 /// the error quotes it as given (`clusterLookupNode`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SetSlot {
     /// `MIGRATING <id>`: I own the slot and am moving it to `id`.
     Migrating(String),
@@ -31,11 +31,13 @@ pub enum SetSlot {
 
 /// The open slots of this node. Saved in nodes.conf on my own line
 /// (`[slot->-id]`, `[slot-<-id]`) and shown the same way by CLUSTER NODES.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OpenSlots {
     /// `migrating_slots_to`: slot → the node it is moving to.
+    #[serde(with = "super::snapshot::name_values")]
     pub migrating: BTreeMap<u16, NodeName>,
     /// `importing_slots_from`: slot → the node it is coming from.
+    #[serde(with = "super::snapshot::name_values")]
     pub importing: BTreeMap<u16, NodeName>,
 }
 

@@ -54,6 +54,7 @@ mod outgoing;
 mod packet;
 mod persist;
 pub mod rules;
+mod snapshot;
 pub mod summary;
 pub mod vote;
 
@@ -96,7 +97,7 @@ pub struct NodeIdentity {
 }
 
 /// The `cluster-*` settings the protocol depends on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CoreConfig {
     /// `cluster-node-timeout`, milliseconds (NT).
     pub node_timeout_ms: u64,
@@ -117,11 +118,12 @@ impl Default for CoreConfig {
 }
 
 /// The replica side of an election (`failover_auth_*` in `clusterState`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ElectionState {
     /// When the election starts (or started); `None`: no election planned.
     pub auth_time_ms: Option<u64>,
     /// Masters that granted their vote in `auth_epoch`.
+    #[serde(with = "snapshot::name_set")]
     pub votes: std::collections::BTreeSet<NodeName>,
     /// AUTH_REQUEST already broadcast.
     pub auth_sent: bool,
@@ -134,22 +136,24 @@ pub struct ElectionState {
 }
 
 /// Manual failover state (`mf_*` in `clusterState`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ManualFailoverState {
     /// Deadline (`mf_end`), `None` when no manual failover is in progress.
     pub end_ms: Option<u64>,
     /// Replica side: the election may start.
     pub can_start: bool,
     /// Master side: the replica that asked.
+    #[serde(with = "snapshot::opt_name")]
     pub replica: Option<NodeName>,
     /// Replica side: the master's offset once it paused.
     pub master_offset: Option<u64>,
 }
 
 /// One node's protocol state.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Core {
     cfg: CoreConfig,
+    #[serde(with = "snapshot::name")]
     myself: NodeName,
     table: NodeTable,
     current_epoch: u64,
@@ -162,21 +166,26 @@ pub struct Core {
     /// Slots whose owner in my table has stopped claiming them without
     /// anyone else taking them (`owner_not_claiming_slot`; not saved): any
     /// claim takes them, and no UPDATE or vote goes by them.
+    #[serde(with = "snapshot::bitmap")]
     not_claiming: crate::codec::SlotBitmap,
     /// My replication offset (this node holds no data: stays 0 unless set).
     repl_offset: u64,
     /// When my replication link last carried data, if the runtime says.
     repl_last_io_ms: Option<u64>,
     /// Inbound links whose sender is known.
+    #[serde(with = "snapshot::name_values")]
     inbound: std::collections::BTreeMap<u64, NodeName>,
     /// FORGET blacklist: id -> until when it may not be re-added.
+    #[serde(with = "snapshot::name_keys")]
     blacklist: std::collections::BTreeMap<NodeName, u64>,
     stats: info::BusStats,
+    #[serde(skip)]
     out: Vec<Effect>,
     todo_save: bool,
     todo_fsync: bool,
     /// A rule broken on purpose, for conformance tests.
     #[cfg(feature = "alterations")]
+    #[serde(skip)]
     alteration: Option<alteration::Alteration>,
 }
 

@@ -9,7 +9,7 @@ use crate::codec::{flags, NodeName, SlotBitmap};
 use super::constants::CLUSTER_SLOTS;
 
 /// The state of my outbound link to a node (`clusterNode.link`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LinkState {
     /// No link: the scheduler asks for a reconnect.
     Down,
@@ -34,9 +34,10 @@ impl LinkState {
 }
 
 /// One known node (`clusterNode`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct NodeEntry {
     /// The node id (a random one while in handshake).
+    #[serde(with = "super::snapshot::name")]
     pub name: NodeName,
     /// `codec::flags` bits.
     pub flags: u16,
@@ -49,10 +50,13 @@ pub struct NodeEntry {
     /// Plaintext port when TLS is on (0 here).
     pub pport: u16,
     /// The master of a replica (`slaveof`).
+    #[serde(with = "super::snapshot::opt_name")]
     pub master: Option<NodeName>,
     /// Replicas of a master (`slaves`).
+    #[serde(with = "super::snapshot::name_set")]
     pub replicas: BTreeSet<NodeName>,
     /// Slots this node serves, in my view.
+    #[serde(with = "super::snapshot::bitmap")]
     pub slots: SlotBitmap,
     /// Number of slots in `slots`.
     pub numslots: usize,
@@ -75,6 +79,7 @@ pub struct NodeEntry {
     /// My outbound link to it.
     pub link: LinkState,
     /// Failure reports about this node: reporter -> time of the last report.
+    #[serde(with = "super::snapshot::name_keys")]
     pub fail_reports: BTreeMap<NodeName, u64>,
 }
 
@@ -131,11 +136,13 @@ impl NodeEntry {
 }
 
 /// All known nodes plus the slot → owner table.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct NodeTable {
     /// Every known node by id, myself included.
+    #[serde(with = "super::snapshot::name_keys")]
     pub nodes: BTreeMap<NodeName, NodeEntry>,
     /// `clusterState.slots`: owner of each slot in my view.
+    #[serde(with = "super::snapshot::slot_owners")]
     pub slot_owner: Vec<Option<NodeName>>,
 }
 

@@ -4,7 +4,7 @@
 //! first, a bad signature or length closes the link with one log line; a
 //! frame that frames but does not decode is dropped, the link stays.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -45,6 +45,29 @@ impl Outbox {
         let _ = self.tx.send(bytes);
         true
     }
+
+    /// A handle that tells, without keeping the link open, when everything
+    /// queued so far has been written (or the link is gone).
+    pub fn probe(&self) -> Drained {
+        Drained {
+            queued: self.queued.clone(),
+            tx: self.tx.downgrade(),
+        }
+    }
+}
+
+/// See [`Outbox::probe`].
+#[derive(Debug)]
+pub struct Drained {
+    queued: Arc<AtomicUsize>,
+    tx: mpsc::WeakUnboundedSender<Vec<u8>>,
+}
+
+impl Drained {
+    /// Whether the link's writer has written all it was given, or ended.
+    pub fn done(&self) -> bool {
+        self.queued.load(Ordering::Relaxed) == 0 || self.tx.upgrade().is_none_or(|t| t.is_closed())
+    }
 }
 
 /// The connection tasks' end of an [`Outbox`].
@@ -77,8 +100,16 @@ pub fn channel() -> (Outbox, LinkInbox) {
 }
 
 /// Runs a connected bus link until either side closes it, then reports
-/// `Input::BusClosed`. Frames go to `inputs` as `Input::BusFrame`.
-pub async fn run(conn: u64, stream: TcpStream, inbox: LinkInbox, inputs: mpsc::Sender<Input>) {
+/// `Input::BusClosed`. Frames go to `inputs` as `Input::BusFrame`; each
+/// frame written counts in `written` (the node's total, which the testing
+/// mode reports).
+pub async fn run(
+    conn: u64,
+    stream: TcpStream,
+    inbox: LinkInbox,
+    inputs: mpsc::Sender<Input>,
+    written: Arc<AtomicU64>,
+) {
     let peer_ip = stream
         .peer_addr()
         .map(|a| a.ip().to_string())
@@ -132,6 +163,9 @@ pub async fn run(conn: u64, stream: TcpStream, inbox: LinkInbox, inputs: mpsc::S
             if wr.write_all(&bytes).await.is_err() {
                 return;
             }
+            // The count goes up before the queue goes down: whoever sees
+            // the queue drained sees every frame counted.
+            written.fetch_add(1, Ordering::Relaxed);
             queued.fetch_sub(bytes.len(), Ordering::Relaxed);
         }
         let _ = wr.shutdown().await;

@@ -21,6 +21,7 @@ pub mod node;
 pub mod options;
 pub mod process_stats;
 pub mod replication;
+pub mod test_control;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -110,11 +111,18 @@ pub fn now_ms() -> u64 {
 #[derive(Clone)]
 pub struct Spawner {
     next_conn: Arc<AtomicU64>,
+    /// Bus frames written to sockets, on every link.
+    frames_written: Arc<AtomicU64>,
     inputs: mpsc::Sender<Input>,
     connect_timeout: Duration,
 }
 
 impl Spawner {
+    /// Bus frames written to sockets so far, on every link.
+    pub fn frames_written(&self) -> u64 {
+        self.frames_written.load(Ordering::Relaxed)
+    }
+
     /// The queue every task reports to.
     pub fn inputs(&self) -> &mpsc::Sender<Input> {
         &self.inputs
@@ -132,6 +140,7 @@ impl Spawner {
         let inputs = self.inputs.clone();
         let addr = format!("{ip}:{cport}");
         let timeout = self.connect_timeout;
+        let written = self.frames_written.clone();
         tokio::spawn(async move {
             let attempt = tokio::time::timeout(timeout, TcpStream::connect(&addr));
             // The node task may drop the link while it is still connecting.
@@ -142,7 +151,7 @@ impl Spawner {
             match result {
                 Ok(Ok(stream)) => {
                     if inputs.send(Input::BusConnected { conn }).await.is_ok() {
-                        link::run(conn, stream, rx, inputs).await;
+                        link::run(conn, stream, rx, inputs, written).await;
                     }
                 }
                 Ok(Err(e)) => {
@@ -176,7 +185,10 @@ impl Node {
     /// and byte; either is left as is.
     pub async fn bind(settings: &Settings) -> Result<Node, String> {
         let mut entropy = Entropy::from_os();
-        let now = now_ms();
+        let now = match settings.test_control {
+            Some(Some(start)) => start,
+            _ => now_ms(),
+        };
         let cfg = CoreConfig {
             node_timeout_ms: settings.node_timeout_ms,
             replica_validity_factor: settings.replica_validity_factor,
@@ -188,6 +200,7 @@ impl Node {
         let (tx, rx) = mpsc::channel(INPUT_QUEUE_CAPACITY);
         let spawner = Spawner {
             next_conn: Arc::new(AtomicU64::new(1)),
+            frames_written: Arc::new(AtomicU64::new(0)),
             inputs: tx,
             connect_timeout: Duration::from_millis(settings.node_timeout_ms.max(1000)),
         };
@@ -221,6 +234,12 @@ impl Node {
         task.data.load(&mut db, now)?;
         task.db = db;
         task.set_masterauth(settings.masterauth.clone());
+        if settings.test_control.is_some() {
+            tracing::warn!(
+                "cluster-test-control yes: a testing mode; timers are stopped and clients drive the protocol"
+            );
+            task.test = Some(test_control::TestControl::new(now));
+        }
         task.save_config()
             .map_err(|e| format!("{}: cannot write: {e}", settings.config_path.display()))?;
         Ok(Node {
@@ -318,7 +337,13 @@ async fn accept_bus(listener: TcpListener, spawner: Spawner) {
         {
             return;
         }
-        tokio::spawn(link::run(conn, stream, rx, spawner.inputs.clone()));
+        tokio::spawn(link::run(
+            conn,
+            stream,
+            rx,
+            spawner.inputs.clone(),
+            spawner.frames_written.clone(),
+        ));
     }
 }
 

@@ -98,6 +98,8 @@ pub struct NodeTask {
     /// effects being carried out.
     overflowed: Vec<u64>,
     started_ms: u64,
+    /// The testing mode, when on (`--cluster-test-control yes`).
+    pub test: Option<super::test_control::TestControl>,
 }
 
 impl NodeTask {
@@ -128,6 +130,7 @@ impl NodeTask {
             watches: Default::default(),
             overflowed: Vec::new(),
             started_ms: now_ms(),
+            test: None,
             core,
             db: Db::new(),
             facts,
@@ -164,11 +167,17 @@ impl NodeTask {
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
-                _ = tick.tick() => self.cron(),
+                _ = tick.tick() => match self.test.is_some() {
+                    true => self.answer_syncs(),
+                    false => self.cron(),
+                },
                 input = inputs.recv() => match input {
                     Some(input) => self.input(input),
                     None => break,
                 },
+            }
+            if self.test.is_some() {
+                self.answer_syncs();
             }
             self.release_paused_writes();
             if self.stopping {
@@ -187,8 +196,16 @@ impl NodeTask {
         }
     }
 
+    /// The core's clock: the testing mode's, else the system's.
+    fn now(&self) -> u64 {
+        match &self.test {
+            Some(t) => t.clock_ms,
+            None => now_ms(),
+        }
+    }
+
     fn handle(&mut self, event: Event) -> Option<Reply> {
-        let effects = self.core.handle(now_ms(), event);
+        let effects = self.core.handle(self.now(), event);
         let reply = self.apply(effects);
         for conn in std::mem::take(&mut self.overflowed) {
             tracing::warn!(
@@ -275,7 +292,9 @@ impl NodeTask {
                 self.conns.insert(conn, Conn { kind, outbox });
             }
             Input::BusConnected { conn } => {
-                if let Some(ConnKind::Outbound(peer)) = self.conns.get(&conn).map(|c| c.kind) {
+                let kind = self.conns.get(&conn).map(|c| c.kind);
+                // In the testing mode the driver sends the first PING.
+                if let Some(ConnKind::Outbound(peer)) = kind.filter(|_| self.test.is_none()) {
                     let gossip = GossipChoice::Seed(self.entropy.next_u64());
                     self.handle(Event::LinkUp { peer, gossip });
                 }
@@ -447,14 +466,85 @@ impl NodeTask {
         if c_str(&msg.header.myip).is_empty() {
             msg.header.myip = c_str_field(peer_ip.as_bytes());
         }
-        let gossip = GossipChoice::Seed(self.entropy.next_u64());
-        let entropy = self.entropy.next_u64();
+        let (gossip, entropy) = match self.test.as_mut() {
+            Some(t) => {
+                t.frames_in += 1;
+                (GossipChoice::Explicit(vec![]), t.next_entropy())
+            }
+            None => (
+                GossipChoice::Seed(self.entropy.next_u64()),
+                self.entropy.next_u64(),
+            ),
+        };
         self.handle(Event::Deliver {
             link,
             msg,
             gossip,
             entropy,
         });
+    }
+
+    /// A `CLUSTERBUS.TEST` request (the testing mode, `test_control`).
+    fn test_request(&mut self, req: ClientRequest) {
+        use super::test_control::{reply_when_written, Request};
+        let request = match Request::parse(&req.args[1..]) {
+            Ok(r) => r,
+            Err(e) => {
+                let frame = Frame::error(&e);
+                let session = req.session;
+                let _ = req.reply.send(ClientReply {
+                    frame,
+                    session,
+                    close: false,
+                });
+                return;
+            }
+        };
+        let Some(test) = self.test.as_mut() else {
+            return;
+        };
+        let frame = match request {
+            Request::Clock(ms) => {
+                test.clock_ms = test.clock_ms.max(ms);
+                Frame::ok()
+            }
+            Request::Sync(frames) => return test.wait_for(frames, req.reply, req.session),
+            Request::State => {
+                let state = format!(
+                    "{{\"clock_ms\":{},\"frames_in\":{},\"frames_written\":{},\"core\":{}}}",
+                    test.clock_ms,
+                    test.frames_in,
+                    self.spawner.frames_written(),
+                    self.core.to_json()
+                );
+                Frame::Bulk(state.into_bytes())
+            }
+            Request::Event(event) => {
+                let frame = match self.handle(*event) {
+                    Some(reply) => core_reply(&reply),
+                    None => Frame::ok(),
+                };
+                let links = self.conns.values().map(|c| c.outbox.probe()).collect();
+                return reply_when_written(links, frame, req.reply, req.session);
+            }
+        };
+        let _ = req.reply.send(ClientReply {
+            frame,
+            session: req.session,
+            close: false,
+        });
+    }
+
+    /// Answers the SYNCs whose frames have arrived, once what they caused
+    /// is written.
+    fn answer_syncs(&mut self) {
+        let Some(test) = self.test.as_mut() else {
+            return;
+        };
+        for (reply, session) in test.due_syncs() {
+            let links = self.conns.values().map(|c| c.outbox.probe()).collect();
+            super::test_control::reply_when_written(links, Frame::ok(), reply, session);
+        }
     }
 
     /// A master pauses writes from the moment a replica of its asks for a
@@ -539,6 +629,13 @@ impl NodeTask {
     }
 
     fn client(&mut self, req: ClientRequest) {
+        let testing = req
+            .args
+            .first()
+            .is_some_and(|n| n.eq_ignore_ascii_case(b"clusterbus.test"));
+        if testing && self.test.is_some() {
+            return self.test_request(req);
+        }
         if self.held_by_pause(&req.args, &req.session) {
             if self.paused_writes.len() >= PAUSED_WRITES_MAX {
                 let _ = req.reply.send(ClientReply {

@@ -72,6 +72,16 @@ pub struct Options {
     /// default "3600 1 300 100 60 10000").
     #[arg(long, allow_hyphen_values = true)]
     pub save: Option<String>,
+    /// A testing mode (yes|no, default no), for conformance replay: the
+    /// node's own timers stop, and `CLUSTERBUS.TEST` commands on the client
+    /// port move its clock, inject protocol events and read its state.
+    /// Refused unless the node binds a loopback address.
+    #[arg(long)]
+    pub cluster_test_control: Option<String>,
+    /// In the testing mode, where the node's clock starts (Unix ms; default
+    /// the time of the start).
+    #[arg(long)]
+    pub cluster_test_clock_ms: Option<u64>,
 }
 
 /// The settings after defaults, file and flags are merged and checked.
@@ -95,6 +105,9 @@ pub struct Settings {
     /// dump.rdb.
     pub data_path: PathBuf,
     pub save_points: Vec<SavePoint>,
+    /// The testing mode: `Some(clock start)` when on (see
+    /// `runtime::test_control`).
+    pub test_control: Option<Option<u64>>,
 }
 
 /// Bus port offset from the client port (`CLUSTER_PORT_INCR`).
@@ -141,6 +154,8 @@ impl Options {
             cluster_enabled: self.cluster_enabled.or(other.cluster_enabled),
             dbfilename: self.dbfilename.or(other.dbfilename),
             save: self.save.or(other.save),
+            cluster_test_control: self.cluster_test_control.or(other.cluster_test_control),
+            cluster_test_clock_ms: self.cluster_test_clock_ms.or(other.cluster_test_clock_ms),
         }
     }
 
@@ -185,6 +200,19 @@ impl Options {
         if dbfilename.is_empty() || dbfilename.contains('/') {
             return Err(format!("dbfilename: {dbfilename:?} is not a file name"));
         }
+        let test_control = match self.cluster_test_control.as_deref() {
+            None | Some("no") => None,
+            // Any client of the port could drive the protocol: never on an
+            // address other hosts can reach.
+            Some("yes") if bind.is_loopback() => Some(self.cluster_test_clock_ms),
+            Some("yes") => {
+                return Err(format!(
+                    "cluster-test-control: a testing mode, refused on bind {bind}: \
+                     only a loopback address may run it"
+                ))
+            }
+            Some(other) => return Err(format!("cluster-test-control: {other:?} is not yes or no")),
+        };
         let node_timeout_ms = self.cluster_node_timeout.unwrap_or(15_000);
         if node_timeout_ms == 0 {
             return Err("cluster-node-timeout: must be at least 1 ms".into());
@@ -212,6 +240,7 @@ impl Options {
             masterauth: self.masterauth.filter(|s| !s.is_empty()),
             loglevel,
             config_file: self.config_file,
+            test_control,
         })
     }
 }
@@ -267,6 +296,7 @@ fn set_option(o: &mut Options, key: &str, value: String) -> Result<(), String> {
         "masterauth" => o.masterauth = Some(value),
         "loglevel" => o.loglevel = Some(value),
         "cluster-enabled" => o.cluster_enabled = Some(value),
+        "cluster-test-control" => o.cluster_test_control = Some(value),
         "dbfilename" => o.dbfilename = Some(value),
         // redis.conf may give several `save` lines; they add up.
         "save" => {
@@ -327,5 +357,27 @@ mod tests {
         assert!(bad(&["--bind", "nowhere"]).contains("bind"));
         assert!(bad(&["--cluster-require-full-coverage", "maybe"]).contains("yes or no"));
         assert!(bad(&["--port", "60000"]).contains("--cluster-port"));
+        assert!(bad(&["--cluster-test-control", "maybe"]).contains("yes or no"));
+    }
+
+    #[test]
+    fn the_testing_mode_runs_on_loopback_only() {
+        let settings = |args: &[&str]| {
+            let mut v = vec!["clusterbus-node"];
+            v.extend_from_slice(args);
+            Options::parse_from(v).settings()
+        };
+        let on = settings(&[
+            "--cluster-test-control",
+            "yes",
+            "--cluster-test-clock-ms",
+            "5",
+        ]);
+        assert_eq!(on.unwrap().test_control, Some(Some(5)));
+        assert_eq!(settings(&[]).unwrap().test_control, None);
+        let err = settings(&["--bind", "0.0.0.0", "--cluster-test-control", "yes"]).unwrap_err();
+        assert!(err.contains("only a loopback address"), "{err}");
+        let v6 = settings(&["--bind", "::1", "--cluster-test-control", "yes"]);
+        assert_eq!(v6.unwrap().test_control, Some(None));
     }
 }

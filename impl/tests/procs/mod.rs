@@ -25,6 +25,8 @@ pub struct Proc {
     pub bus_port: u16,
     pub dir: PathBuf,
     pub node_timeout_ms: u64,
+    /// Flags after the harness's own.
+    pub extra: Vec<String>,
 }
 
 /// A port the OS says is free now on 127.0.0.1.
@@ -57,6 +59,17 @@ impl Proc {
 
     /// Starts a node of `kind` on the given ports.
     pub fn start_on(kind: Kind, dir: &Path, port: u16, bus_port: u16, nt: u64) -> Proc {
+        Proc::start_with(kind, dir, (port, bus_port), nt, &[])
+    }
+
+    /// Starts a node of `kind` on the given ports, with `extra` flags.
+    pub fn start_with(
+        kind: Kind,
+        dir: &Path,
+        (port, bus_port): (u16, u16),
+        nt: u64,
+        extra: &[&str],
+    ) -> Proc {
         std::fs::create_dir_all(dir).expect("create node dir");
         let mut p = Proc {
             kind,
@@ -65,6 +78,7 @@ impl Proc {
             bus_port,
             dir: dir.to_path_buf(),
             node_timeout_ms: nt,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
         };
         p.spawn();
         p
@@ -118,6 +132,7 @@ impl Proc {
                 "redis-server".to_string()
             }
         };
+        args.extend(self.extra.iter().cloned());
         let log = std::fs::File::create(self.dir.join("node.log")).expect("create node.log");
         let err = log.try_clone().expect("clone log handle");
         let child = Command::new(program)
