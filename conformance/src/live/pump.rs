@@ -126,15 +126,18 @@ impl Conn {
     }
 
     /// Lets the held frame at `index` of direction `dir` go next, ahead of
-    /// the frames held before it (which stay held). `false` when there is no
-    /// held frame there.
+    /// the frames held before it (which stay held). `false` when the frame
+    /// there is not the held frame `seq` (gone, or another one).
     #[cfg_attr(not(test), allow(dead_code))]
-    pub fn release_frame(&self, dir: usize, index: usize) -> bool {
+    pub fn release_frame(&self, dir: usize, index: usize, seq: u64) -> bool {
         let Some(d) = self.dirs.get(dir) else {
             return false;
         };
         let Ok(mut q) = d.q.lock() else { return false };
-        if q.frames.get(index).is_none_or(|p| p.held_by.is_none()) {
+        if q.frames
+            .get(index)
+            .is_none_or(|p| p.held_by.is_none() || p.seq != seq)
+        {
             return false;
         }
         let Some(mut p) = q.frames.remove(index) else {
@@ -192,13 +195,13 @@ fn reader(dir: usize, c: &Conn, s: &Shared) {
         if let Some(why) = &raw_mode {
             let bytes = std::mem::take(&mut buf);
             raw(dir, c, s, &bytes, why);
-            enqueue(dir, c, s, bytes, Verdict::Forward);
+            enqueue(dir, c, s, bytes, Verdict::Forward, None);
             continue;
         }
         if let Err(why) = take_frames(dir, c, s, &mut buf) {
             let bytes = std::mem::take(&mut buf);
             raw(dir, c, s, &bytes, &why);
-            enqueue(dir, c, s, bytes, Verdict::Forward);
+            enqueue(dir, c, s, bytes, Verdict::Forward, None);
             raw_mode = Some(format!("after a framing error: {why}"));
         }
     };
@@ -219,19 +222,20 @@ fn take_frames(dir: usize, c: &Conn, s: &Shared, buf: &mut Vec<u8>) -> Result<()
         }
         let rest = buf.split_off(len);
         let frame = std::mem::replace(buf, rest);
-        let verdict = judge(dir, c, s, &frame);
-        enqueue(dir, c, s, frame, verdict);
+        let (verdict, sender) = judge(dir, c, s, &frame);
+        enqueue(dir, c, s, frame, verdict, sender);
     }
 }
 
-/// Decodes, attributes, records and judges one frame.
-fn judge(dir: usize, c: &Conn, s: &Shared, frame: &[u8]) -> Verdict {
+/// Decodes, attributes, records and judges one frame; its verdict, and
+/// its sender when it decoded.
+fn judge(dir: usize, c: &Conn, s: &Shared, frame: &[u8]) -> (Verdict, Option<usize>) {
     let msg = match decode(frame) {
         Ok(m) => m,
         Err(e) => {
             raw(dir, c, s, frame, &e.to_string());
             let (from, to) = c.ends(dir);
-            return rules_verdict(s, from, to, None);
+            return (rules_verdict(s, from, to, None), None);
         }
     };
     if dir == 0 {
@@ -242,9 +246,6 @@ fn judge(dir: usize, c: &Conn, s: &Shared, frame: &[u8]) -> Verdict {
         }
     }
     let (from, to) = c.ends(dir);
-    if let Some(from) = from {
-        s.count_from(from);
-    }
     let t: MessageType = msg.body.message_type();
     let verdict = rules_verdict(s, from, to, Some(t));
     let fate = match verdict {
@@ -267,7 +268,7 @@ fn judge(dir: usize, c: &Conn, s: &Shared, frame: &[u8]) -> Verdict {
         header,
         body,
     });
-    verdict
+    (verdict, from)
 }
 
 fn rules_verdict(
@@ -303,10 +304,16 @@ fn raw(dir: usize, c: &Conn, s: &Shared, bytes: &[u8], why: &str) {
 }
 
 /// Queues a frame for the writer unless it is dropped; waits while the
-/// queue is full.
-fn enqueue(dir: usize, c: &Conn, s: &Shared, bytes: Vec<u8>, v: Verdict) {
+/// queue is full. A frame from `sender` counts as read from it once it is
+/// in the queue (or dropped), so whoever sees the count sees the frame.
+fn enqueue(dir: usize, c: &Conn, s: &Shared, bytes: Vec<u8>, v: Verdict, sender: Option<usize>) {
+    let count = || {
+        if let Some(i) = sender {
+            s.count_from(i);
+        }
+    };
     let (held_by, not_before) = match v {
-        Verdict::Drop => return,
+        Verdict::Drop => return count(),
         Verdict::Forward => (None, None),
         Verdict::Hold(id) => (Some(id), None),
         Verdict::Delay(d) => (None, Some(Instant::now() + d)),
@@ -326,6 +333,7 @@ fn enqueue(dir: usize, c: &Conn, s: &Shared, bytes: Vec<u8>, v: Verdict) {
         held_by,
         not_before,
     });
+    count();
     d.cv.notify_all();
 }
 

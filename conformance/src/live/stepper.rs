@@ -115,6 +115,11 @@ impl Stepper {
         self.tap.port(i)
     }
 
+    /// Reads node `i`'s state now, between steps.
+    pub fn read(&mut self, i: usize) -> Result<(), String> {
+        self.refresh(i)
+    }
+
     /// Node `i`'s core as of its last step; `None` while it is down.
     pub fn core(&self, i: usize) -> Option<&Core> {
         self.cores[i].as_ref()
@@ -164,10 +169,11 @@ impl Stepper {
     /// has handled it and written what it caused.
     pub fn deliver(&mut self, frame: &HeldFrame) -> Result<(), String> {
         let to = frame.to.ok_or("a frame to an unknown node")?;
-        self.tap.release_frame(frame.conn, frame.dir, frame.index)?;
+        // The receiver handles it at the stepper's clock.
+        self.clock_to(to)?;
+        self.tap.release_frame(frame)?;
         self.released[to] += 1;
         let n = self.released[to].to_string();
-        self.clock_to(to)?;
         self.command(to, &["CLUSTERBUS.TEST", "SYNC", &n])?;
         self.after_step(to)
     }

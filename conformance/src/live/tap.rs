@@ -276,13 +276,14 @@ impl Tap {
     }
 
     /// Lets one held frame go (see [`pump::Conn::release_frame`]).
-    pub fn release_frame(&self, conn: u64, dir: usize, index: usize) -> Result<(), String> {
+    pub fn release_frame(&self, f: &HeldFrame) -> Result<(), String> {
+        let (conn, dir, index) = (f.conn, f.dir, f.index);
         let c = self
             .connections()
             .into_iter()
             .find(|c| c.id == conn)
             .ok_or_else(|| format!("the tap has no connection {conn}"))?;
-        match c.release_frame(dir, index) {
+        match c.release_frame(dir, index, f.seq) {
             true => Ok(()),
             false => Err(format!(
                 "connection {conn} holds no frame {index} in direction {dir}"

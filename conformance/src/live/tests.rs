@@ -368,6 +368,7 @@ fn stepped_nodes_meet_one_frame_at_a_time() {
     assert_eq!(held[0].msg.body.message_type(), MessageType::Meet);
     assert!(!held[0].held.on_receivers_outbound_link());
     std::thread::sleep(Duration::from_millis(200));
+    s.read(1).expect("n1's state");
     assert_eq!(s.core(1).map(|c| c.nodes().count()), Some(1), "only itself");
 
     s.deliver(&held[0].held).expect("deliver the MEET");

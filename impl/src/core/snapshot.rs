@@ -164,6 +164,9 @@ pub(crate) mod slot_owners {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Option<NodeName>>, D::Error> {
         use serde::de::Error;
         let (len, runs) = <(usize, Vec<(usize, usize, String)>)>::deserialize(d)?;
+        if len != crate::core::CLUSTER_SLOTS {
+            return Err(D::Error::custom(format!("a slot table of {len} slots")));
+        }
         let mut out = vec![None; len];
         for (start, end, owner) in runs {
             let owner = parse_name::<D::Error>(&owner)?;

@@ -66,7 +66,7 @@ pub struct Drained {
 impl Drained {
     /// Whether the link's writer has written all it was given, or ended.
     pub fn done(&self) -> bool {
-        self.queued.load(Ordering::Relaxed) == 0 || self.tx.upgrade().is_none_or(|t| t.is_closed())
+        self.queued.load(Ordering::Acquire) == 0 || self.tx.upgrade().is_none_or(|t| t.is_closed())
     }
 }
 
@@ -166,7 +166,7 @@ pub async fn run(
             // The count goes up before the queue goes down: whoever sees
             // the queue drained sees every frame counted.
             written.fetch_add(1, Ordering::Relaxed);
-            queued.fetch_sub(bytes.len(), Ordering::Relaxed);
+            queued.fetch_sub(bytes.len(), Ordering::Release);
         }
         let _ = wr.shutdown().await;
     };

@@ -6,7 +6,10 @@
 //! client moves it, its cron and timers do not run, and the choices it
 //! makes at random elsewhere are fixed (messages sent in reaction to a
 //! delivery carry no gossip; a node an inbound MEET creates is named from a
-//! counter). Its outbound links come up without the first PING or MEET: the
+//! counter of this process, so its name differs from the in-process
+//! replay's, whose counter all nodes share; replays match handshake nodes
+//! by address). Replication, which the model does not cover, still runs on
+//! the system clock. Its outbound links come up without the first PING or MEET: the
 //! driver sends that as the `LinkUp` event, with the gossip it chooses.
 //! Bus frames arrive and are handled as always.
 //!
@@ -37,6 +40,11 @@ use super::link::Drained;
 /// How long an EVENT or SYNC may wait for its effects before it answers
 /// with an error.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Most SYNCs waiting at once; one more is refused.
+const MAX_PENDING_SYNCS: usize = 64;
+/// The latest clock a driver may set (2^52 ms, some 140,000 years): far
+/// from where the core's sums of times would overflow.
+pub const MAX_CLOCK_MS: u64 = 1 << 52;
 /// How often a waiting reply looks at the links again.
 const POLL: Duration = Duration::from_millis(1);
 
@@ -79,7 +87,14 @@ impl Request {
         };
         let verb = text(0).unwrap_or_default().to_ascii_lowercase();
         let request = match verb.as_str() {
-            "clock" => Request::Clock(number(1)?),
+            "clock" => match number(1)? {
+                ms if ms <= MAX_CLOCK_MS => Request::Clock(ms),
+                ms => {
+                    return Err(format!(
+                        "ERR CLUSTERBUS.TEST: clock {ms} is past {MAX_CLOCK_MS}"
+                    ))
+                }
+            },
             "sync" => Request::Sync(number(1)?),
             "state" => Request::State,
             "event" => {
@@ -126,6 +141,10 @@ impl TestControl {
 
     /// Holds a SYNC until `frames` frames have been handled.
     pub fn wait_for(&mut self, frames: u64, reply: oneshot::Sender<ClientReply>, session: Session) {
+        if self.syncs.len() >= MAX_PENDING_SYNCS {
+            let why = format!("ERR CLUSTERBUS.TEST SYNC: {MAX_PENDING_SYNCS} SYNCs already wait");
+            return answer(reply, Frame::error(&why), session);
+        }
         self.syncs.push(PendingSync {
             frames,
             reply,
@@ -215,6 +234,7 @@ mod tests {
         );
         let err = |w: &[&str]| Request::parse(&args(w)).unwrap_err();
         assert!(err(&["clock", "soon"]).contains("not a number"));
+        assert!(err(&["clock", &u64::MAX.to_string()]).contains("is past"));
         assert!(err(&["event", "{\"Deliver\":{}}"]).contains("does not parse"));
         assert!(err(&["state", "x"]).contains("wrong number"));
         assert!(err(&["clock"]).contains("wrong number"));
